@@ -1,0 +1,43 @@
+# electric_shapes: one shared library that is at once the extension (SQL API), the logical
+# decoding output plugin and the preloaded statistics module. Built with PGXS as C++17.
+
+EXTENSION = electric_shapes
+MODULE_big = electric_shapes
+DATA = sql/electric_shapes--0.1.0.sql
+PGFILEDESC = "electric_shapes - shape-filtered logical decoding as JSON"
+
+# Pure C++ pieces: no PostgreSQL headers, unit-tested on their own.
+PURE_SRCS = $(sort $(wildcard src/pure/*.cpp))
+PG_SRCS = $(sort $(wildcard src/*.cpp))
+OBJS = $(PG_SRCS:.cpp=.o) $(PURE_SRCS:.cpp=.o)
+
+# Regression tests: sql/<name>.sql against expected/<name>.out, on a temporary instance whose
+# settings (wal_level=logical, output_plugin_libraries, preload) come from test/regress.conf.
+REGRESS = $(sort $(patsubst sql/%.sql,%,$(filter-out sql/electric_shapes--%,$(wildcard sql/*.sql))))
+REGRESS_OPTS = --temp-instance=$(abs_builddir)/tmp_check --temp-config=$(srcdir)/test/regress.conf
+
+PG_CPPFLAGS = -I$(srcdir)/include
+PG_CXXFLAGS = -std=c++17 -Wall -Wno-register -Wno-unused-parameter -Wno-missing-field-initializers
+ifdef WERROR
+PG_CXXFLAGS += -Werror
+endif
+SHLIB_LINK += -lstdc++ -lcrypto
+
+# Debian's server is built with LLVM; its bitcode step would compile our C++ with clang and
+# without PG_CXXFLAGS. The library is not inlined by the JIT, so we skip bitcode altogether.
+override with_llvm = no
+
+EXTRA_CLEAN = tmp_check tmp_install test/unit/unit_tests results regression.diffs regression.out log
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+# Unit tests of the pure C++ pieces, with GoogleTest.
+UNIT_SRCS = $(sort $(wildcard test/unit/*.cpp))
+test/unit/unit_tests: $(UNIT_SRCS) $(PURE_SRCS) $(wildcard include/electric_shapes/*.hpp)
+	$(CXX) -std=c++17 -O1 -g -Wall -Werror -I$(srcdir)/include $(UNIT_SRCS) $(PURE_SRCS) \
+		-o $@ -lgtest -lgtest_main -lpthread -lcrypto
+
+unit: test/unit/unit_tests
+.PHONY: unit

@@ -1,0 +1,16 @@
+// ElectricSQL row keys: "schema"."table"/"pk1"/"pk2". A '/' inside a key value is doubled so
+// that parts stay separable; a NULL part is written as an unquoted _.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace es::key {
+
+// Appends "schema"."table", the prefix every key of a relation shares.
+void append_relation(std::string &out, std::string_view schema, std::string_view table);
+
+// Appends /"value" (with '/' doubled), or /_ when is_null.
+void append_part(std::string &out, std::string_view value, bool is_null);
+
+}  // namespace es::key

@@ -1,0 +1,28 @@
+// The shapes catalog table (electric_shapes.shape_catalog): its column numbers and how to find it.
+// Shared by the SQL API, which writes it, and the output plugin, which reads and follows it.
+#pragma once
+
+#include "electric_shapes/postgres.hpp"
+
+namespace es::catalog {
+
+constexpr const char *kSchema = "electric_shapes";
+constexpr const char *kTable = "shape_catalog";
+
+// Column numbers of shape_catalog, as created by the extension script.
+enum Column : int16 {
+    Name = 1,
+    Relation = 2,
+    WhereClause = 3,
+    FilterNode = 4,
+    Columns = 5,
+    Replica = 6,
+    Owner = 7,
+    CreatedAt = 8,
+    ColumnCount = 8,
+};
+
+// The catalog table's OID, or InvalidOid when the extension is not installed in this database.
+Oid table_oid();
+
+}  // namespace es::catalog

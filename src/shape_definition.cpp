@@ -1,0 +1,290 @@
+// The SQL API that defines shapes: create_shape and drop_shape (SPEC section 2). Every check
+// happens here, as the caller; only the final catalog write runs as the catalog's owner, so the
+// catalog changes through this API alone.
+#include "electric_shapes/filter_check.hpp"
+#include "electric_shapes/pg_boundary.hpp"
+#include "electric_shapes/pure/shape_name.hpp"
+#include "electric_shapes/shape_catalog.hpp"
+
+extern "C" {
+#include "access/table.h"
+#include "catalog/catalog.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "utils/acl.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/syscache.h"
+}
+
+namespace es {
+
+namespace {
+
+// The text of a non-null text argument, or an error naming the argument.
+char *required_text(FunctionCallInfo fcinfo, int argno, const char *argument)
+{
+    if (PG_ARGISNULL(argno))
+        ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+                        errmsg("%s must not be null", argument)));
+    return text_to_cstring(PG_GETARG_TEXT_PP(argno));
+}
+
+// Checks a shape name against the naming rule.
+void check_shape_name(const char *name)
+{
+    if (!is_valid_shape_name(name))
+        ereport(ERROR, (errcode(ERRCODE_INVALID_NAME), errmsg("invalid shape name \"%s\"", name),
+                        errhint("A shape name is 1 to %d characters of letters, digits, '_' and '-'.",
+                                (int) kMaxShapeNameLength)));
+}
+
+// Refuses relations whose changes are never decoded or that cannot key a shape.
+void check_relation(Relation rel)
+{
+    const char *name = RelationGetRelationName(rel);
+    char kind = rel->rd_rel->relkind;
+    if (kind != RELKIND_RELATION && kind != RELKIND_PARTITIONED_TABLE)
+        ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE),
+                        errmsg("\"%s\" is not a table", name),
+                        errhint("Shapes are defined on ordinary or partitioned tables; views, "
+                                "materialized views and foreign tables have no changes to stream.")));
+    if (rel->rd_rel->relpersistence == RELPERSISTENCE_TEMP)
+        ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE),
+                        errmsg("\"%s\" is a temporary table", name),
+                        errhint("Temporary tables are not logically decoded; use a permanent table.")));
+    if (rel->rd_rel->relpersistence == RELPERSISTENCE_UNLOGGED)
+        ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE),
+                        errmsg("\"%s\" is an unlogged table", name),
+                        errhint("Unlogged tables are not logically decoded; run ALTER TABLE %s SET LOGGED.",
+                                quote_identifier(name))));
+    if (IsCatalogRelation(rel) || RelationIsUsedAsCatalogTable(rel))
+        ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE),
+                        errmsg("\"%s\" is a catalog table", name),
+                        errhint("Shapes are defined on application tables.")));
+    if (!OidIsValid(RelationGetPrimaryKeyIndex(rel)))
+        ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                        errmsg("table \"%s\" has no primary key", name),
+                        errhint("Shape rows are keyed by the primary key; add one with ALTER TABLE %s "
+                                "ADD PRIMARY KEY (...).", quote_identifier(name))));
+}
+
+// Checks the projection: every name a column of rel, none repeated, none null.
+void check_columns(Relation rel, ArrayType *columns)
+{
+    Datum *names;
+    bool *nulls;
+    int count;
+    deconstruct_array(columns, TEXTOID, -1, false, TYPALIGN_INT, &names, &nulls, &count);
+    Bitmapset *seen = nullptr;
+    for (int i = 0; i < count; i++) {
+        if (nulls[i])
+            ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+                            errmsg("columns must not contain null")));
+        char *column = TextDatumGetCString(names[i]);
+        AttrNumber attnum = get_attnum(RelationGetRelid(rel), column);
+        if (attnum <= 0)
+            ereport(ERROR, (errcode(ERRCODE_UNDEFINED_COLUMN),
+                            errmsg("column \"%s\" of relation \"%s\" does not exist", column,
+                                   RelationGetRelationName(rel)),
+                            errhint("List columns of the table; system columns cannot be projected.")));
+        if (bms_is_member(attnum, seen))
+            ereport(ERROR, (errcode(ERRCODE_DUPLICATE_COLUMN),
+                            errmsg("column \"%s\" is listed more than once in columns", column)));
+        seen = bms_add_member(seen, attnum);
+    }
+}
+
+// True when the filter reads a column the replica identity does not log in old rows.
+bool filter_needs_full_identity(Relation rel, Node *filter)
+{
+    if (filter == nullptr)
+        return false;
+    Bitmapset *identity = RelationGetIndexAttrBitmap(rel, INDEX_ATTR_BITMAP_IDENTITY_KEY);
+    return !bms_is_subset(filter_columns(filter), identity);
+}
+
+// Gives the table REPLICA IDENTITY FULL when the shape needs it and the caller owns the table.
+// The table must not be open in this backend (ALTER TABLE refuses tables in use).
+void ensure_replica_identity(Oid relid, char replident, bool needs_full)
+{
+    if (!needs_full || replident == REPLICA_IDENTITY_FULL)
+        return;
+    const char *qualified = quote_qualified_identifier(
+        get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid));
+    if (!pg_class_ownercheck(relid, GetUserId()))
+        ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                        errmsg("shape needs table %s to have REPLICA IDENTITY FULL", qualified),
+                        errdetail("Its filter reads columns outside the replica identity, or its "
+                                  "replica mode is full, so old rows must be logged whole."),
+                        errhint("Ask the table's owner to run ALTER TABLE %s REPLICA IDENTITY FULL.",
+                                qualified)));
+    const char *command = psprintf("ALTER TABLE %s REPLICA IDENTITY FULL", qualified);
+    if (SPI_execute(command, false, 0) != SPI_OK_UTILITY)
+        elog(ERROR, "could not set the replica identity of %s", qualified);
+    ereport(NOTICE, (errmsg("table %s now has REPLICA IDENTITY FULL", qualified),
+                     errdetail("The shape's filter or replica mode needs whole old rows in the WAL.")));
+}
+
+// The catalog's owner, as whom the catalog is written.
+Oid catalog_owner(Oid catalog)
+{
+    HeapTuple tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(catalog));
+    if (!HeapTupleIsValid(tuple))
+        elog(ERROR, "cache lookup failed for relation %u", catalog);
+    Oid owner = reinterpret_cast<Form_pg_class>(GETSTRUCT(tuple))->relowner;
+    ReleaseSysCache(tuple);
+    return owner;
+}
+
+// The catalog's OID; an error when the extension is missing from this database.
+Oid require_catalog()
+{
+    Oid catalog = catalog::table_oid();
+    if (!OidIsValid(catalog))
+        ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT),
+                        errmsg("extension \"electric_shapes\" is not installed in this database"),
+                        errhint("Run CREATE EXTENSION electric_shapes.")));
+    return catalog;
+}
+
+// Runs a catalog statement through SPI as the catalog's owner; returns SPI_processed.
+uint64 run_as_catalog_owner(const char *sql, int nargs, Oid *types, Datum *values, const char *nulls,
+                            int expected)
+{
+    Oid saved_user;
+    int saved_context;
+    GetUserIdAndSecContext(&saved_user, &saved_context);
+    SetUserIdAndSecContext(catalog_owner(require_catalog()),
+                           saved_context | SECURITY_LOCAL_USERID_CHANGE);
+    int result = SPI_execute_with_args(sql, nargs, types, values, nulls, false, 0);
+    SetUserIdAndSecContext(saved_user, saved_context);
+    if (result != expected)
+        elog(ERROR, "shape catalog statement failed: %s", SPI_result_code_string(result));
+    return SPI_processed;
+}
+
+// True when a shape of that name exists.
+bool shape_exists(const char *name)
+{
+    Oid types[] = {TEXTOID};
+    Datum values[] = {CStringGetTextDatum(name)};
+    return run_as_catalog_owner("SELECT 1 FROM electric_shapes.shape_catalog WHERE name = $1", 1,
+                                types, values, nullptr, SPI_OK_SELECT) > 0;
+}
+
+Datum create_shape_impl(FunctionCallInfo fcinfo)
+{
+    char *name = required_text(fcinfo, 0, "name");
+    check_shape_name(name);
+    if (PG_ARGISNULL(1))
+        ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("relation must not be null")));
+    Oid relid = PG_GETARG_OID(1);
+    char *where_clause = PG_ARGISNULL(2) ? nullptr : text_to_cstring(PG_GETARG_TEXT_PP(2));
+    ArrayType *columns = PG_ARGISNULL(3) ? nullptr : PG_GETARG_ARRAYTYPE_P(3);
+    char *replica = PG_ARGISNULL(4) ? pstrdup("default") : text_to_cstring(PG_GETARG_TEXT_PP(4));
+    if (strcmp(replica, "default") != 0 && strcmp(replica, "full") != 0)
+        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                        errmsg("invalid replica mode \"%s\"", replica),
+                        errhint("Valid replica modes are \"default\" and \"full\".")));
+
+    AclResult acl = pg_class_aclcheck(relid, GetUserId(), ACL_SELECT);
+    if (acl != ACLCHECK_OK)
+        aclcheck_error(acl, get_relkind_objtype(get_rel_relkind(relid)), get_rel_name(relid));
+
+    Relation rel = table_open(relid, AccessShareLock);
+    check_relation(rel);
+    if (columns)
+        check_columns(rel, columns);
+    if (where_clause && where_clause[strspn(where_clause, " \t\r\n")] == '\0')
+        ereport(ERROR, (errcode(ERRCODE_SYNTAX_ERROR), errmsg("where_clause is empty"),
+                        errhint("Pass NULL for a shape of every row.")));
+    Node *filter = where_clause ? compile_where_clause(rel, where_clause) : nullptr;
+    bool needs_full = strcmp(replica, "full") == 0 || filter_needs_full_identity(rel, filter);
+    char replident = rel->rd_rel->relreplident;
+    table_close(rel, NoLock);  // keeps the lock until the transaction ends
+
+    if (SPI_connect() != SPI_OK_CONNECT)
+        elog(ERROR, "SPI_connect failed");
+    if (shape_exists(name))
+        ereport(ERROR, (errcode(ERRCODE_DUPLICATE_OBJECT),
+                        errmsg("shape \"%s\" already exists", name),
+                        errhint("Drop it first with electric_shapes.drop_shape('%s').", name)));
+    ensure_replica_identity(relid, replident, needs_full);
+
+    Oid types[] = {TEXTOID, OIDOID, TEXTOID, TEXTOID, TEXTARRAYOID, TEXTOID, OIDOID};
+    Datum values[] = {
+        CStringGetTextDatum(name),
+        ObjectIdGetDatum(relid),
+        where_clause ? CStringGetTextDatum(where_clause) : (Datum) 0,
+        filter ? CStringGetTextDatum(nodeToString(filter)) : (Datum) 0,
+        columns ? PointerGetDatum(columns) : (Datum) 0,
+        CStringGetTextDatum(replica),
+        ObjectIdGetDatum(GetUserId()),
+    };
+    char nulls[] = {' ', ' ', where_clause ? ' ' : 'n', filter ? ' ' : 'n', columns ? ' ' : 'n', ' ', ' '};
+    run_as_catalog_owner("INSERT INTO electric_shapes.shape_catalog "
+                         "(name, relation, where_clause, filter_node, columns, replica, owner) "
+                         "VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                         7, types, values, nulls, SPI_OK_INSERT);
+    SPI_finish();
+    PG_RETURN_VOID();
+}
+
+Datum drop_shape_impl(FunctionCallInfo fcinfo)
+{
+    char *name = required_text(fcinfo, 0, "name");
+    bool if_exists = !PG_ARGISNULL(1) && PG_GETARG_BOOL(1);
+    if (SPI_connect() != SPI_OK_CONNECT)
+        elog(ERROR, "SPI_connect failed");
+
+    Oid types[] = {TEXTOID};
+    Datum values[] = {CStringGetTextDatum(name)};
+    run_as_catalog_owner("SELECT owner, relation FROM electric_shapes.shape_catalog WHERE name = $1",
+                         1, types, values, nullptr, SPI_OK_SELECT);
+    if (SPI_processed == 0) {
+        SPI_finish();
+        if (!if_exists)
+            ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT),
+                            errmsg("shape \"%s\" does not exist", name),
+                            errhint("See the electric_shapes.shapes view for the shapes there are.")));
+        ereport(NOTICE, (errmsg("shape \"%s\" does not exist, skipping", name)));
+        PG_RETURN_VOID();
+    }
+    bool isnull;
+    Oid owner = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+    Oid relid = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+    if (!has_privs_of_role(GetUserId(), owner) && !pg_class_ownercheck(relid, GetUserId()))
+        ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+                        errmsg("permission denied to drop shape \"%s\"", name),
+                        errhint("Only the shape's creator or the table's owner may drop it.")));
+    run_as_catalog_owner("DELETE FROM electric_shapes.shape_catalog WHERE name = $1", 1, types,
+                         values, nullptr, SPI_OK_DELETE);
+    SPI_finish();
+    PG_RETURN_VOID();
+}
+
+}  // namespace
+
+}  // namespace es
+
+extern "C" {
+
+PG_FUNCTION_INFO_V1(create_shape);
+// create_shape(name, relation, where_clause, columns, replica): defines a shape.
+Datum create_shape(PG_FUNCTION_ARGS)
+{
+    return es::guarded([&] { return es::create_shape_impl(fcinfo); });
+}
+
+PG_FUNCTION_INFO_V1(drop_shape);
+// drop_shape(name, if_exists): drops a shape.
+Datum drop_shape(PG_FUNCTION_ARGS)
+{
+    return es::guarded([&] { return es::drop_shape_impl(fcinfo); });
+}
+
+}

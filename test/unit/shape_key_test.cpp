@@ -1,0 +1,34 @@
+// Unit tests of ElectricSQL key building.
+#include "electric_shapes/pure/shape_key.hpp"
+
+#include <gtest/gtest.h>
+
+namespace {
+
+TEST(ShapeKey, SingleColumnKey)
+{
+    std::string key;
+    es::key::append_relation(key, "public", "messages");
+    es::key::append_part(key, "5", false);
+    EXPECT_EQ(key, "\"public\".\"messages\"/\"5\"");
+}
+
+TEST(ShapeKey, CompositeKeyWithSlashAndNull)
+{
+    std::string key;
+    es::key::append_relation(key, "app", "t");
+    es::key::append_part(key, "a/b", false);
+    es::key::append_part(key, "", true);
+    es::key::append_part(key, "//", false);
+    EXPECT_EQ(key, "\"app\".\"t\"/\"a//b\"/_/\"////\"");
+}
+
+TEST(ShapeKey, UnderscoreValueDiffersFromNull)
+{
+    std::string value, null;
+    es::key::append_part(value, "_", false);
+    es::key::append_part(null, "", true);
+    EXPECT_NE(value, null);
+}
+
+}  // namespace
