@@ -6,16 +6,20 @@
 -------------------------------------------------------------------------------------------------
 
 -- The catalog the output plugin reads while decoding, hence a user catalog table. Changed only
--- through create_shape and drop_shape; nobody else may write it.
+-- through this extension's functions and event triggers; nobody else may write it. Columns are
+-- kept by number, as the filter's column references are, so renaming a column keeps a shape.
 CREATE TABLE shape_catalog (
     name           text PRIMARY KEY,
     relation       oid NOT NULL,
     where_clause   text,            -- as the user wrote it
     filter_node    text,            -- the analyzed, checked expression (nodeToString)
-    columns        text[],          -- projection as given; NULL means every column
+    column_numbers int2[],          -- the projection; NULL means every column
     replica        text NOT NULL CHECK (replica IN ('default', 'full')),
     owner          oid NOT NULL,
-    created_at     timestamptz NOT NULL DEFAULT pg_catalog.now()
+    created_at     timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    needs_full_identity boolean NOT NULL,  -- the filter or replica mode needs whole old rows
+    signature      text NOT NULL,   -- the table's name and projected columns, as messages show them
+    broken         text             -- why the shape can no longer be honoured, or NULL
 ) WITH (user_catalog_table = true);
 REVOKE ALL ON shape_catalog FROM PUBLIC;
 
@@ -40,31 +44,79 @@ CREATE VIEW shapes AS
     SELECT c.name,
            c.relation::pg_catalog.regclass AS relation,
            c.where_clause,
-           c.columns,
+           (SELECT pg_catalog.array_agg(a.attname::text ORDER BY a.attnum)
+              FROM pg_catalog.pg_attribute a
+             WHERE a.attrelid = c.relation AND a.attnum = ANY (c.column_numbers)
+               AND NOT a.attisdropped) AS columns,
            c.replica,
            c.created_at,
-           c.owner::pg_catalog.regrole AS owner
+           c.owner::pg_catalog.regrole AS owner,
+           c.broken
       FROM shape_catalog c;
 GRANT SELECT ON shapes TO PUBLIC;
 
--- Dropping a shaped table drops its shapes, inside the same transaction.
-CREATE FUNCTION drop_shapes_of_dropped_tables()
+-- Follows a change of a shaped table's definition: marks the shapes it can no longer honour (a
+-- filtered or projected column dropped, or its type changed), and records a new signature for
+-- those whose messages change form (the table or a projected column renamed, a column added to
+-- an all-columns shape). Both are catalog updates the plugin announces with must-refetch.
+CREATE FUNCTION check_shapes(relation oid)
+RETURNS void
+AS 'MODULE_PATHNAME', 'check_shapes'
+LANGUAGE C STRICT VOLATILE;
+REVOKE ALL ON FUNCTION check_shapes(oid) FROM PUBLIC;
+
+-- Dropping a shaped table drops its shapes, inside the same transaction; dropping one of its
+-- columns checks them.
+CREATE FUNCTION follow_dropped_objects()
 RETURNS event_trigger
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    changed oid;
 BEGIN
     DELETE FROM electric_shapes.shape_catalog c
      USING pg_catalog.pg_event_trigger_dropped_objects() d
      WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
        AND d.objsubid = 0
        AND c.relation = d.objid;
+    FOR changed IN
+        SELECT DISTINCT d.objid FROM pg_catalog.pg_event_trigger_dropped_objects() d
+         WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objsubid > 0
+           AND d.objid IN (SELECT relation FROM electric_shapes.shape_catalog)
+    LOOP
+        PERFORM electric_shapes.check_shapes(changed);
+    END LOOP;
 END
 $$;
-REVOKE ALL ON FUNCTION drop_shapes_of_dropped_tables() FROM PUBLIC;
+REVOKE ALL ON FUNCTION follow_dropped_objects() FROM PUBLIC;
 
-CREATE EVENT TRIGGER electric_shapes_drop_shapes ON sql_drop
-    EXECUTE FUNCTION drop_shapes_of_dropped_tables();
+CREATE EVENT TRIGGER electric_shapes_dropped_objects ON sql_drop
+    EXECUTE FUNCTION follow_dropped_objects();
+
+-- ALTER TABLE on a shaped table (a column's type, say) checks its shapes.
+CREATE FUNCTION follow_altered_tables()
+RETURNS event_trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    changed oid;
+BEGIN
+    FOR changed IN
+        SELECT DISTINCT d.objid FROM pg_catalog.pg_event_trigger_ddl_commands() d
+         WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
+           AND d.objid IN (SELECT relation FROM electric_shapes.shape_catalog)
+    LOOP
+        PERFORM electric_shapes.check_shapes(changed);
+    END LOOP;
+END
+$$;
+REVOKE ALL ON FUNCTION follow_altered_tables() FROM PUBLIC;
+
+CREATE EVENT TRIGGER electric_shapes_altered_tables ON ddl_command_end
+    WHEN TAG IN ('ALTER TABLE')
+    EXECUTE FUNCTION follow_altered_tables();
 
 -------------------------------------------------------------------------------------------------
 -- Authentication and row-level security (SPEC section 6)

@@ -18,7 +18,7 @@ SELECT electric_shapes.create_shape('happy', 'statuses', $$mood = 'happy' AND le
 SELECT electric_shapes.create_shape('tagged', 'statuses', $$'red' = ANY (tags) OR coalesce(level, 0) BETWEEN 1 AND 5$$);
 SELECT electric_shapes.create_shape('cased', 'messages', $$CASE WHEN conversation_id > 10 THEN body LIKE 'a%' ELSE false END$$);
 SELECT electric_shapes.create_shape('full_users', 'users', replica => 'full');
-SELECT name, relation, where_clause, columns, replica, owner = current_user::regrole AS mine
+SELECT name, relation, where_clause, columns, replica, owner = current_user::regrole AS mine, broken
   FROM electric_shapes.shapes ORDER BY name;
 SELECT relname, relreplident FROM pg_class WHERE relname IN ('users', 'messages', 'statuses') ORDER BY 1;
 

@@ -35,7 +35,8 @@ constexpr int kProgressEveryChanges = 100;
 // The shortest time between two warnings about failing filters.
 constexpr int kFilterWarningIntervalMs = 10000;
 
-enum class Action { Delete, Insert, Update, MustRefetch };
+// What a shape gets for a change, in the order messages of one change are sent.
+enum class Action { Delete, Insert, Update, RefetchToast, RefetchSchema };
 
 // What one change means for one shape.
 struct Decision {
@@ -54,14 +55,15 @@ struct Group {
 
 // A shape catalog change seen in the current transaction, applied at its commit.
 struct CatalogChange {
-    bool added;
+    enum Kind { Added, Changed, Dropped } kind;
     ShapeDefinition definition;  // name only, for drops
 };
 
 struct PluginState {
-    explicit PluginState(PluginOptions parsed, MemoryContext parent)
-        : options(std::move(parsed)), encoder(options.values)
+    // Creates the memory contexts and caches, once the options are known.
+    void init(MemoryContext parent)
     {
+        encoder = RowEncoder(options.values);
         context = AllocSetContextCreate(parent, "electric_shapes", ALLOCSET_DEFAULT_SIZES);
         change_context = AllocSetContextCreate(context, "electric_shapes change", ALLOCSET_DEFAULT_SIZES);
         relations = std::make_unique<RelationCache>(context);
@@ -73,7 +75,7 @@ struct PluginState {
     MemoryContext change_context = nullptr;  // reset after every change
     std::unique_ptr<RelationCache> relations;
     std::unique_ptr<ShapeRegistry> registry;
-    RowEncoder encoder;
+    RowEncoder encoder{ValuesMode::Text};
     EState *estate = nullptr;
     ExprContext *econtext = nullptr;
     PinnedSettings pinned;
@@ -96,6 +98,7 @@ struct PluginState {
     std::vector<bool> unknown;
     std::vector<Decision> decisions;
     std::vector<Group> groups;
+    std::vector<Oid> truncated;
 };
 
 // The plugin state of a decoding context.
@@ -145,7 +148,30 @@ void send(LogicalDecodingContext *ctx, PluginState *state)
     stats::bytes_emitted(state->stats, state->message.size());
 }
 
-// Loads the shapes as of this transaction's commit, leaving out those it creates itself.
+// A copy of a historic snapshot in which the given transactions have not committed: the
+// catalog as it was just before they did.
+Snapshot snapshot_without(Snapshot snapshot, const TransactionId *xids, int count, MemoryContext context)
+{
+    auto *copy = static_cast<SnapshotData *>(MemoryContextAlloc(context, sizeof(SnapshotData)));
+    *copy = *snapshot;
+    copy->xip = static_cast<TransactionId *>(
+        MemoryContextAlloc(context, sizeof(TransactionId) * (snapshot->xcnt + 1)));
+    copy->xcnt = 0;
+    for (uint32 i = 0; i < snapshot->xcnt; i++) {  // stays sorted: the check uses bsearch
+        bool excluded = false;
+        for (int j = 0; j < count; j++)
+            excluded = excluded || TransactionIdEquals(snapshot->xip[i], xids[j]);
+        if (!excluded)
+            copy->xip[copy->xcnt++] = snapshot->xip[i];
+    }
+    copy->copied = true;
+    copy->active_count = 0;
+    copy->regd_count = 0;
+    return copy;
+}
+
+// Loads the shapes as they were just before this transaction commits: its own catalog changes
+// are then followed like any other, at its commit.
 void load_shapes(LogicalDecodingContext *ctx, PluginState *state, ReorderBufferTXN *txn)
 {
     state->catalog = catalog::table_oid();
@@ -164,8 +190,9 @@ void load_shapes(LogicalDecodingContext *ctx, PluginState *state, ReorderBufferT
                                                          offsetof(ReorderBufferTXN, node));
         xids[n++] = sub->xid;
     }
-    Snapshot snapshot = SnapBuildGetOrBuildSnapshot(ctx->snapshot_builder, txn->xid);
-    state->registry->load(state->catalog, snapshot, xids, n);
+    Snapshot as_of_commit = SnapBuildGetOrBuildSnapshot(ctx->snapshot_builder, txn->xid);
+    Snapshot before_commit = snapshot_without(as_of_commit, xids, n, state->change_context);
+    state->registry->load(state->catalog, before_commit);
     state->loaded = true;
     MemoryContextReset(state->change_context);
 }
@@ -176,9 +203,12 @@ void note_catalog_change(PluginState *state, Relation relation, ReorderBufferCha
     TupleDesc desc = RelationGetDescr(relation);
     switch (change->action) {
     case REORDER_BUFFER_CHANGE_INSERT:
+    case REORDER_BUFFER_CHANGE_UPDATE:  // the catalog's event triggers mark shapes broken
         if (change->data.tp.newtuple)
             state->catalog_changes.push_back(
-                {true, ShapeRegistry::read_row(&change->data.tp.newtuple->tuple, desc)});
+                {change->action == REORDER_BUFFER_CHANGE_INSERT ? CatalogChange::Added
+                                                                : CatalogChange::Changed,
+                 ShapeRegistry::read_row(&change->data.tp.newtuple->tuple, desc)});
         break;
     case REORDER_BUFFER_CHANGE_DELETE:
         if (change->data.tp.oldtuple) {
@@ -187,13 +217,13 @@ void note_catalog_change(PluginState *state, Relation relation, ReorderBufferCha
             bool nulls[catalog::ColumnCount];
             heap_deform_tuple(&change->data.tp.oldtuple->tuple, desc, values, nulls);
             char *name = TextDatumGetCString(values[catalog::Name - 1]);
-            CatalogChange dropped{false, {}};
+            CatalogChange dropped{CatalogChange::Dropped, {}};
             dropped.definition.name = name;
             state->catalog_changes.push_back(std::move(dropped));
         }
         break;
     default:
-        break;  // the API never updates the catalog
+        break;
     }
 }
 
@@ -262,18 +292,18 @@ void warn_filter_error(PluginState *state, const Shape *shape, const char *messa
     state->filter_errors_unreported = 0;
 }
 
-// Tests a row against a shape's filter; an error in the filter counts as no match.
-Match matches(PluginState *state, const Shape *shape, TupleTableSlot *row)
+// Tests a row against a shape's filter; an error in the filter counts as no match. A new row
+// may hold unknown (unchanged TOAST) values: a filter reading one cannot be evaluated.
+Match matches(PluginState *state, const Shape *shape, TupleTableSlot *row, bool is_new_row)
 {
     if (!row)
         return Match::No;
     if (!shape->filter)
         return Match::Yes;
     int column = -1;
-    while ((column = bms_next_member(shape->filter_columns, column)) >= 0) {
+    while (is_new_row && (column = bms_next_member(shape->filter_columns, column)) >= 0) {
         AttrNumber attnum = column + FirstLowInvalidHeapAttributeNumber;
-        if (attnum > 0 && row != nullptr && state->unknown[attnum - 1] &&
-            row == state->econtext->ecxt_scantuple)
+        if (attnum > 0 && state->unknown[attnum - 1])
             return Match::Unknown;
     }
     FilterCall call{shape->filter, state->econtext, (Datum) 0, true};
@@ -291,34 +321,30 @@ void decide(PluginState *state, Shape *shape, ReorderBufferChangeType action, Tu
             TupleTableSlot *new_row, bool key_changed)
 {
     auto add = [&](Action a, stats::Emit kind) { state->decisions.push_back({shape, a, kind}); };
-    state->econtext->ecxt_scantuple = nullptr;
 
     if (action == REORDER_BUFFER_CHANGE_INSERT) {
-        Match now = matches(state, shape, new_row);
-        if (now == Match::Yes)
+        if (matches(state, shape, new_row, true) == Match::Yes)
             add(Action::Insert, stats::Emit::Insert);
         return;
     }
     if (action == REORDER_BUFFER_CHANGE_DELETE) {
-        if (matches(state, shape, old_row) == Match::Yes)
+        if (matches(state, shape, old_row, false) == Match::Yes)
             add(Action::Delete, stats::Emit::Delete);
         return;
     }
 
-    // An update. The new row may carry unknown (unchanged TOAST) values.
-    state->econtext->ecxt_scantuple = new_row;
-    Match after = matches(state, shape, new_row);
-    // Without an old row the key and every column the filter reads (the replica identity) are
-    // unchanged, so the old row matched exactly when the new one does.
-    Match before = old_row ? matches(state, shape, old_row) : after;
+    // An update. Without an old row the key and every column the filter reads (the replica
+    // identity) are unchanged, so the old row matched exactly when the new one does.
+    Match after = matches(state, shape, new_row, true);
+    Match before = old_row ? matches(state, shape, old_row, false) : after;
     if (after == Match::Unknown) {
-        add(Action::MustRefetch, stats::Emit::MustRefetch);
+        add(Action::RefetchToast, stats::Emit::MustRefetch);
         return;
     }
     bool was = before == Match::Yes, is = after == Match::Yes;
     bool needs_whole_row = is && (!was || key_changed);
     if (needs_whole_row && state->encoder.misses_values(shape->projection)) {
-        add(Action::MustRefetch, stats::Emit::MustRefetch);
+        add(Action::RefetchToast, stats::Emit::MustRefetch);
         return;
     }
     if (key_changed) {
@@ -345,7 +371,8 @@ uint32 payload_of(const Decision &decision)
     const Shape *shape = decision.shape;
     bool full = shape->definition.replica_full;
     switch (decision.action) {
-    case Action::MustRefetch:
+    case Action::RefetchToast:
+    case Action::RefetchSchema:
         return 0;  // the same for every shape
     case Action::Delete:
         return full ? 1 + shape->projection_id : 0;  // replica default sends the key alone
@@ -398,9 +425,10 @@ void render(PluginState *state, const RelationInfo *info, const Group &group, co
 {
     std::string &out = state->message;
     out.clear();
-    if (group.action == Action::MustRefetch) {
-        control::append_must_refetch(out, group.shapes, info->relation_json, "unchanged-toast",
-                                     state->lsn, state->op_position);
+    if (group.action == Action::RefetchToast || group.action == Action::RefetchSchema) {
+        const char *reason = group.action == Action::RefetchToast ? "unchanged-toast" : "schema-change";
+        control::append_must_refetch(out, group.shapes, info->relation_json, reason, state->lsn,
+                                     state->op_position);
         return;
     }
     static const char *const operation[] = {"delete", "insert", "update"};
@@ -441,21 +469,21 @@ void render(PluginState *state, const RelationInfo *info, const Group &group, co
             encoder.append_object(out, Row::Old, projection, Columns::Changed);
         }
         break;
-    case Action::MustRefetch:
+    case Action::RefetchToast:
+    case Action::RefetchSchema:
         break;
     }
     out.push_back('}');
 }
 
-// Turns one change of a shaped relation into its messages.
-bool process_change(LogicalDecodingContext *ctx, PluginState *state, Relation relation,
-                    ReorderBufferChange *change, const std::vector<Shape *> &shapes)
+// Turns one change into the messages of shapes on the table info describes: the changed table
+// itself, or a partitioned ancestor, the rows then converted to the ancestor's columns.
+bool process_change(LogicalDecodingContext *ctx, PluginState *state, RelationInfo *info,
+                    ReorderBufferChangeType action, HeapTuple old_tuple, HeapTuple new_tuple,
+                    const std::vector<Shape *> &shapes)
 {
-    RelationInfo *info = state->relations->get(relation);
     uint64 generation = state->relations->generation();
-    HeapTuple old_tuple = change->data.tp.oldtuple ? &change->data.tp.oldtuple->tuple : nullptr;
-    HeapTuple new_tuple = change->data.tp.newtuple ? &change->data.tp.newtuple->tuple : nullptr;
-    if (change->action == REORDER_BUFFER_CHANGE_DELETE && !old_tuple)
+    if (action == REORDER_BUFFER_CHANGE_DELETE && !old_tuple)
         return false;  // REPLICA IDENTITY NOTHING: no key to send
     TupleTableSlot *old_row = old_tuple ? info->old_slot : nullptr;
     TupleTableSlot *new_row = new_tuple ? info->new_slot : nullptr;
@@ -469,8 +497,16 @@ bool process_change(LogicalDecodingContext *ctx, PluginState *state, Relation re
 
     state->decisions.clear();
     for (Shape *shape : shapes) {
-        if (state->registry->prepare(shape, info, generation))
-            decide(state, shape, change->action, old_row, new_row, key_changed);
+        switch (state->registry->prepare(shape, info, generation)) {
+        case Readiness::Ready:
+            decide(state, shape, action, old_row, new_row, key_changed);
+            break;
+        case Readiness::NewlyBroken:
+            state->decisions.push_back({shape, Action::RefetchSchema, stats::Emit::MustRefetch});
+            break;
+        case Readiness::Broken:
+            break;
+        }
     }
     if (state->decisions.empty())
         return false;
@@ -487,10 +523,74 @@ bool process_change(LogicalDecodingContext *ctx, PluginState *state, Relation re
     return true;
 }
 
-// ---- callbacks ---------------------------------------------------------------------------
+// A row of a partition in the columns of an ancestor, in the change context.
+HeapTuple to_ancestor(HeapTuple tuple, TupleConversionMap *map)
+{
+    if (!tuple || !map)
+        return tuple;
+    return execute_attr_map_tuple(tuple, map);
+}
 
-// Parses the options and sets up the plugin state, owned by the decoding context.
-void startup(LogicalDecodingContext *ctx, OutputPluginOptions *opt, bool is_init)
+// Routes a change of a partition to the shapes of its partitioned ancestors, reported under the
+// ancestor's name and filtered in its column numbering.
+bool route_to_ancestors(LogicalDecodingContext *ctx, PluginState *state, Relation relation,
+                        ReorderBufferChange *change)
+{
+    RelationInfo *partition = state->relations->get(relation);
+    bool emitted = false;
+    for (Oid ancestor : state->relations->ancestors(partition)) {
+        const std::vector<Shape *> *shapes = state->registry->shapes_of(ancestor);
+        if (!shapes)
+            continue;
+        Relation ancestor_relation = RelationIdGetRelation(ancestor);
+        if (!RelationIsValid(ancestor_relation))
+            continue;
+        RelationInfo *target = state->relations->get(ancestor_relation);
+        RelationClose(ancestor_relation);
+        TupleConversionMap *map = state->relations->conversion(partition, target);
+        HeapTuple old_tuple = to_ancestor(change->data.tp.oldtuple ? &change->data.tp.oldtuple->tuple : nullptr, map);
+        HeapTuple new_tuple = to_ancestor(change->data.tp.newtuple ? &change->data.tp.newtuple->tuple : nullptr, map);
+        emitted = process_change(ctx, state, target, change->action, old_tuple, new_tuple, *shapes) || emitted;
+    }
+    return emitted;
+}
+
+// Sends must-refetch for shapes of one relation.
+void send_refetch(LogicalDecodingContext *ctx, PluginState *state, const RelationInfo *info,
+                  const std::vector<const std::string *> &names, const char *reason)
+{
+    state->message.clear();
+    control::append_must_refetch(state->message, names, info->relation_json, reason, state->lsn,
+                                 state->op_position);
+    send(ctx, state);
+    for (const std::string *name : names)
+        stats::shape_emitted(state->stats, name->c_str(), stats::Emit::MustRefetch,
+                             state->message.size(), state->lsn);
+    state->op_position++;
+}
+
+// Sends must-refetch (reason truncate) for every shape of relid, once per truncate.
+void refetch_truncated(LogicalDecodingContext *ctx, PluginState *state, Oid relid,
+                       std::vector<Oid> &done)
+{
+    const std::vector<Shape *> *shapes = state->registry->shapes_of(relid);
+    if (!shapes || std::find(done.begin(), done.end(), relid) != done.end())
+        return;
+    done.push_back(relid);
+    Relation relation = RelationIdGetRelation(relid);
+    if (!RelationIsValid(relation))
+        return;
+    const RelationInfo *info = state->relations->get(relation);
+    RelationClose(relation);
+    std::vector<const std::string *> &names = state->groups.emplace_back().shapes;
+    for (const Shape *shape : *shapes)
+        names.push_back(&shape->definition.name);
+    send_refetch(ctx, state, info, names, "truncate");
+    state->groups.clear();
+}
+
+// The options, read from what the server hands over and validated.
+PluginOptions read_options(LogicalDecodingContext *ctx)
 {
     std::vector<RawOption> raw;
     ListCell *cell;
@@ -501,10 +601,69 @@ void startup(LogicalDecodingContext *ctx, OutputPluginOptions *opt, bool is_init
         else
             raw.emplace_back(elem->defname, std::nullopt);
     }
-    auto *state = new PluginState(parse_plugin_options(raw), ctx->context);
-    raw.clear();
-    ctx->output_plugin_private = state;
+    return parse_plugin_options(raw);
+}
+
+// Applies a transaction's shape catalog changes at its commit, announcing those of selected
+// shapes: creations and drops, and shapes the catalog marked broken (must-refetch).
+void apply_catalog_changes(LogicalDecodingContext *ctx, PluginState *state)
+{
+    for (CatalogChange &catalog_change : state->catalog_changes) {
+        state->message.clear();
+        const std::string &name = catalog_change.definition.name;  // read before any move
+        Oid relid = catalog_change.definition.relid;
+        bool broken = catalog_change.definition.broken;
+        switch (catalog_change.kind) {
+        case CatalogChange::Added: {
+            const Shape *shape = state->registry->add(std::move(catalog_change.definition));
+            if (!shape)
+                continue;
+            control::append_lifecycle(state->message, true, shape->definition.name, state->lsn,
+                                      state->op_position);
+            break;
+        }
+        case CatalogChange::Dropped:
+            if (!state->registry->remove(name))
+                continue;
+            control::append_lifecycle(state->message, false, name, state->lsn, state->op_position);
+            break;
+        case CatalogChange::Changed: {
+            // Marked broken, or its messages change form: consumers must refetch.
+            const Shape *before = state->registry->find(name);
+            bool must_refetch = before && (before->definition.signature != catalog_change.definition.signature ||
+                                           before->definition.broken != broken);
+            Shape *shape = state->registry->add(std::move(catalog_change.definition));
+            if (!shape || !must_refetch)
+                continue;
+            Relation relation = RelationIdGetRelation(relid);
+            if (!RelationIsValid(relation))
+                continue;
+            const RelationInfo *info = state->relations->get(relation);
+            RelationClose(relation);
+            control::append_must_refetch(state->message, {&shape->definition.name},
+                                         info->relation_json, "schema-change", state->lsn,
+                                         state->op_position);
+            stats::shape_emitted(state->stats, shape->definition.name.c_str(),
+                                 stats::Emit::MustRefetch, state->message.size(), state->lsn);
+            break;
+        }
+        }
+        send(ctx, state);
+        state->op_position++;
+    }
+    state->catalog_changes.clear();
+}
+
+// ---- callbacks ---------------------------------------------------------------------------
+
+// Parses the options and sets up the plugin state, owned by the decoding context.
+void startup(LogicalDecodingContext *ctx, OutputPluginOptions *opt, bool is_init)
+{
+    auto *state = new PluginState();
     attach_to_context(ctx->context, state);
+    ctx->output_plugin_private = state;
+    state->options = read_options(ctx);
+    state->init(ctx->context);
     opt->output_type = OUTPUT_PLUGIN_TEXTUAL_OUTPUT;
     opt->receive_rewrites = false;
     if (is_init)
@@ -539,7 +698,8 @@ void begin(LogicalDecodingContext *ctx, ReorderBufferTXN *txn)
         load_shapes(ctx, state, txn);
 }
 
-// One change: catalog changes are noted, changes of shaped tables become messages.
+// One change: catalog changes are noted, changes of shaped tables (or of partitions of shaped
+// tables) become messages.
 void change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn, Relation relation,
             ReorderBufferChange *change)
 {
@@ -550,8 +710,15 @@ void change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn, Relation relatio
         Oid relid = RelationGetRelid(relation);
         if (relid == state->catalog) {
             note_catalog_change(state, relation, change);
-        } else if (const std::vector<Shape *> *shapes = state->registry->shapes_of(relid)) {
-            emitted = process_change(ctx, state, relation, change, *shapes);
+        } else {
+            if (const std::vector<Shape *> *shapes = state->registry->shapes_of(relid)) {
+                HeapTuple old_tuple = change->data.tp.oldtuple ? &change->data.tp.oldtuple->tuple : nullptr;
+                HeapTuple new_tuple = change->data.tp.newtuple ? &change->data.tp.newtuple->tuple : nullptr;
+                emitted = process_change(ctx, state, state->relations->get(relation), change->action,
+                                         old_tuple, new_tuple, *shapes);
+            }
+            if (relation->rd_rel->relispartition)
+                emitted = route_to_ancestors(ctx, state, relation, change) || emitted;
         }
         MemoryContextSwitchTo(old);
         MemoryContextReset(state->change_context);
@@ -561,52 +728,31 @@ void change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn, Relation relatio
     report_progress(ctx, state, false);
 }
 
-// TRUNCATE of shaped tables: their shapes must refetch.
+// TRUNCATE of shaped tables (or of partitions of shaped tables): their shapes must refetch.
 void truncate(LogicalDecodingContext *ctx, ReorderBufferTXN *txn, int nrelations,
               Relation relations[], ReorderBufferChange *change)
 {
     PluginState *state = state_of(ctx);
     if (!state->loaded)
         return;
+    std::vector<Oid> &done = state->truncated;
+    done.clear();
     for (int i = 0; i < nrelations; i++) {
-        const std::vector<Shape *> *shapes = state->registry->shapes_of(RelationGetRelid(relations[i]));
-        if (!shapes)
-            continue;
-        const RelationInfo *info = state->relations->get(relations[i]);
-        std::vector<const std::string *> &names = state->groups.emplace_back().shapes;
-        names.clear();
-        for (const Shape *shape : *shapes)
-            names.push_back(&shape->definition.name);
-        state->message.clear();
-        control::append_must_refetch(state->message, names, info->relation_json, "truncate",
-                                     state->lsn, state->op_position);
-        state->groups.clear();
-        send(ctx, state);
-        for (const Shape *shape : *shapes)
-            stats::shape_emitted(state->stats, shape->definition.name.c_str(),
-                                 stats::Emit::MustRefetch, state->message.size(), state->lsn);
-        state->op_position++;
+        refetch_truncated(ctx, state, RelationGetRelid(relations[i]), done);
+        if (relations[i]->rd_rel->relispartition) {
+            RelationInfo *partition = state->relations->get(relations[i]);
+            for (Oid ancestor : state->relations->ancestors(partition))
+                refetch_truncated(ctx, state, ancestor, done);
+        }
     }
     report_progress(ctx, state, false);
 }
 
-// Ends a transaction: applies its shape catalog changes, announcing those of selected shapes.
+// Ends a transaction: applies its shape catalog changes, then its commit message.
 void commit(LogicalDecodingContext *ctx, ReorderBufferTXN *txn, XLogRecPtr commit_lsn)
 {
     PluginState *state = state_of(ctx);
-    for (CatalogChange &catalog_change : state->catalog_changes) {
-        std::string name = catalog_change.definition.name;
-        bool announce = catalog_change.added ? state->registry->add(std::move(catalog_change.definition))
-                                             : state->registry->remove(name);
-        if (!announce)
-            continue;
-        state->message.clear();
-        control::append_lifecycle(state->message, catalog_change.added, name, state->lsn,
-                                  state->op_position++);
-        send(ctx, state);
-    }
-    state->catalog_changes.clear();
-
+    apply_catalog_changes(ctx, state);
     if (state->begun && state->options.include_transaction) {
         state->message.clear();
         control::append_commit(state->message, state->lsn, state->txid,

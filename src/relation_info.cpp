@@ -6,6 +6,7 @@
 
 extern "C" {
 #include "access/tupdesc.h"
+#include "catalog/partition.h"
 #include "catalog/pg_type.h"
 #include "executor/executor.h"
 #include "utils/inval.h"
@@ -95,6 +96,32 @@ RelationInfo *RelationCache::get(Relation rel)
     return info;
 }
 
+const std::vector<Oid> &RelationCache::ancestors(RelationInfo *partition)
+{
+    if (!partition->ancestors_known) {
+        List *list = get_partition_ancestors(partition->relid);
+        partition->ancestors.clear();
+        ListCell *cell;
+        foreach (cell, list)
+            partition->ancestors.push_back(lfirst_oid(cell));
+        partition->ancestors_known = true;
+    }
+    return partition->ancestors;
+}
+
+TupleConversionMap *RelationCache::conversion(RelationInfo *partition, const RelationInfo *ancestor)
+{
+    for (const AncestorMap &known : partition->ancestor_maps) {
+        if (known.ancestor == ancestor->relid && known.ancestor_desc == ancestor->desc)
+            return known.map;
+    }
+    MemoryContext old = MemoryContextSwitchTo(partition->context);
+    TupleConversionMap *map = convert_tuples_by_name(partition->desc, ancestor->desc);
+    MemoryContextSwitchTo(old);
+    partition->ancestor_maps.push_back({ancestor->relid, ancestor->desc, map});
+    return map;
+}
+
 // Fills info from rel; PostgreSQL calls here keep no C++ temporaries alive.
 void RelationCache::build(RelationInfo *info, Relation rel)
 {
@@ -104,6 +131,9 @@ void RelationCache::build(RelationInfo *info, Relation rel)
     MemoryContext old = MemoryContextSwitchTo(info->context);
 
     info->relid = RelationGetRelid(rel);
+    info->ancestors_known = false;
+    info->ancestors.clear();
+    info->ancestor_maps.clear();
     char *schema = get_namespace_name(RelationGetNamespace(rel));
     const char *table = RelationGetRelationName(rel);
     info->desc = CreateTupleDescCopy(RelationGetDescr(rel));

@@ -2,6 +2,7 @@
 // happens here, as the caller; only the final catalog write runs as the catalog's owner, so the
 // catalog changes through this API alone.
 #include "electric_shapes/filter_check.hpp"
+#include "electric_shapes/shape_validity.hpp"
 #include "electric_shapes/pg_boundary.hpp"
 #include "electric_shapes/pure/shape_name.hpp"
 #include "electric_shapes/shape_catalog.hpp"
@@ -9,6 +10,7 @@
 extern "C" {
 #include "access/table.h"
 #include "catalog/catalog.h"
+#include "catalog/pg_inherits.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
@@ -72,8 +74,9 @@ void check_relation(Relation rel)
                                 "ADD PRIMARY KEY (...).", quote_identifier(name))));
 }
 
-// Checks the projection: every name a column of rel, none repeated, none null.
-void check_columns(Relation rel, ArrayType *columns)
+// Checks the projection (every name a column of rel, none repeated, none null) and returns it
+// as attribute numbers in table order.
+ArrayType *column_numbers(Relation rel, ArrayType *columns)
 {
     Datum *names;
     bool *nulls;
@@ -96,6 +99,12 @@ void check_columns(Relation rel, ArrayType *columns)
                             errmsg("column \"%s\" is listed more than once in columns", column)));
         seen = bms_add_member(seen, attnum);
     }
+    Datum *numbers = static_cast<Datum *>(palloc(sizeof(Datum) * (count + 1)));
+    int n = 0;
+    int member = -1;
+    while ((member = bms_next_member(seen, member)) >= 0)
+        numbers[n++] = Int16GetDatum(static_cast<int16>(member));
+    return construct_array(numbers, n, INT2OID, sizeof(int16), true, TYPALIGN_SHORT);
 }
 
 // True when the filter reads a column the replica identity does not log in old rows.
@@ -107,26 +116,41 @@ bool filter_needs_full_identity(Relation rel, Node *filter)
     return !bms_is_subset(filter_columns(filter), identity);
 }
 
-// Gives the table REPLICA IDENTITY FULL when the shape needs it and the caller owns the table.
-// The table must not be open in this backend (ALTER TABLE refuses tables in use).
-void ensure_replica_identity(Oid relid, char replident, bool needs_full)
+// Gives the table, and each of its partitions, REPLICA IDENTITY FULL when the shape needs it and
+// the caller owns them (PostgreSQL decodes partitions, and ALTER TABLE on a partitioned table
+// does not reach them). The tables must not be open in this backend.
+void ensure_replica_identity(Oid relid, bool needs_full)
 {
-    if (!needs_full || replident == REPLICA_IDENTITY_FULL)
+    if (!needs_full)
         return;
-    const char *qualified = quote_qualified_identifier(
-        get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid));
-    if (!pg_class_ownercheck(relid, GetUserId()))
-        ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-                        errmsg("shape needs table %s to have REPLICA IDENTITY FULL", qualified),
-                        errdetail("Its filter reads columns outside the replica identity, or its "
-                                  "replica mode is full, so old rows must be logged whole."),
-                        errhint("Ask the table's owner to run ALTER TABLE %s REPLICA IDENTITY FULL.",
-                                qualified)));
-    const char *command = psprintf("ALTER TABLE %s REPLICA IDENTITY FULL", qualified);
-    if (SPI_execute(command, false, 0) != SPI_OK_UTILITY)
-        elog(ERROR, "could not set the replica identity of %s", qualified);
-    ereport(NOTICE, (errmsg("table %s now has REPLICA IDENTITY FULL", qualified),
-                     errdetail("The shape's filter or replica mode needs whole old rows in the WAL.")));
+    List *tables = find_all_inheritors(relid, AccessShareLock, nullptr);
+    ListCell *cell;
+    foreach (cell, tables) {
+        Oid table = lfirst_oid(cell);
+        if (get_rel_relkind(table) == RELKIND_FOREIGN_TABLE)
+            continue;
+        HeapTuple tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(table));
+        if (!HeapTupleIsValid(tuple))
+            continue;
+        char replident = reinterpret_cast<Form_pg_class>(GETSTRUCT(tuple))->relreplident;
+        ReleaseSysCache(tuple);
+        if (replident == REPLICA_IDENTITY_FULL)
+            continue;
+        const char *qualified = quote_qualified_identifier(get_namespace_name(get_rel_namespace(table)),
+                                                           get_rel_name(table));
+        if (!pg_class_ownercheck(table, GetUserId()))
+            ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                            errmsg("shape needs table %s to have REPLICA IDENTITY FULL", qualified),
+                            errdetail("Its filter reads columns outside the replica identity, or its "
+                                      "replica mode is full, so old rows must be logged whole."),
+                            errhint("Ask the table's owner to run ALTER TABLE %s REPLICA IDENTITY FULL.",
+                                    qualified)));
+        const char *command = psprintf("ALTER TABLE ONLY %s REPLICA IDENTITY FULL", qualified);
+        if (SPI_execute(command, false, 0) != SPI_OK_UTILITY)
+            elog(ERROR, "could not set the replica identity of %s", qualified);
+        ereport(NOTICE, (errmsg("table %s now has REPLICA IDENTITY FULL", qualified),
+                         errdetail("The shape's filter or replica mode needs whole old rows in the WAL.")));
+    }
 }
 
 // The catalog's owner, as whom the catalog is written.
@@ -167,6 +191,19 @@ uint64 run_as_catalog_owner(const char *sql, int nargs, Oid *types, Datum *value
     return SPI_processed;
 }
 
+// The signature of a shape with this projection (NULL: every column) on rel.
+char *signature_of(Relation rel, ArrayType *columns)
+{
+    Datum *numbers = nullptr;
+    int count = 0;
+    if (columns)
+        deconstruct_array(columns, INT2OID, sizeof(int16), true, TYPALIGN_SHORT, &numbers, nullptr, &count);
+    AttrNumber *attnums = static_cast<AttrNumber *>(palloc(sizeof(AttrNumber) * (count + 1)));
+    for (int i = 0; i < count; i++)
+        attnums[i] = DatumGetInt16(numbers[i]);
+    return shape_signature(rel, columns == nullptr, attnums, count);
+}
+
 // True when a shape of that name exists.
 bool shape_exists(const char *name)
 {
@@ -184,7 +221,7 @@ Datum create_shape_impl(FunctionCallInfo fcinfo)
         ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("relation must not be null")));
     Oid relid = PG_GETARG_OID(1);
     char *where_clause = PG_ARGISNULL(2) ? nullptr : text_to_cstring(PG_GETARG_TEXT_PP(2));
-    ArrayType *columns = PG_ARGISNULL(3) ? nullptr : PG_GETARG_ARRAYTYPE_P(3);
+    ArrayType *column_names = PG_ARGISNULL(3) ? nullptr : PG_GETARG_ARRAYTYPE_P(3);
     char *replica = PG_ARGISNULL(4) ? pstrdup("default") : text_to_cstring(PG_GETARG_TEXT_PP(4));
     if (strcmp(replica, "default") != 0 && strcmp(replica, "full") != 0)
         ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -197,14 +234,13 @@ Datum create_shape_impl(FunctionCallInfo fcinfo)
 
     Relation rel = table_open(relid, AccessShareLock);
     check_relation(rel);
-    if (columns)
-        check_columns(rel, columns);
+    ArrayType *columns = column_names ? column_numbers(rel, column_names) : nullptr;
     if (where_clause && where_clause[strspn(where_clause, " \t\r\n")] == '\0')
         ereport(ERROR, (errcode(ERRCODE_SYNTAX_ERROR), errmsg("where_clause is empty"),
                         errhint("Pass NULL for a shape of every row.")));
     Node *filter = where_clause ? compile_where_clause(rel, where_clause) : nullptr;
     bool needs_full = strcmp(replica, "full") == 0 || filter_needs_full_identity(rel, filter);
-    char replident = rel->rd_rel->relreplident;
+    char *signature = signature_of(rel, columns);
     table_close(rel, NoLock);  // keeps the lock until the transaction ends
 
     if (SPI_connect() != SPI_OK_CONNECT)
@@ -213,9 +249,9 @@ Datum create_shape_impl(FunctionCallInfo fcinfo)
         ereport(ERROR, (errcode(ERRCODE_DUPLICATE_OBJECT),
                         errmsg("shape \"%s\" already exists", name),
                         errhint("Drop it first with electric_shapes.drop_shape('%s').", name)));
-    ensure_replica_identity(relid, replident, needs_full);
+    ensure_replica_identity(relid, needs_full);
 
-    Oid types[] = {TEXTOID, OIDOID, TEXTOID, TEXTOID, TEXTARRAYOID, TEXTOID, OIDOID};
+    Oid types[] = {TEXTOID, OIDOID, TEXTOID, TEXTOID, INT2ARRAYOID, TEXTOID, OIDOID, BOOLOID, TEXTOID};
     Datum values[] = {
         CStringGetTextDatum(name),
         ObjectIdGetDatum(relid),
@@ -224,12 +260,14 @@ Datum create_shape_impl(FunctionCallInfo fcinfo)
         columns ? PointerGetDatum(columns) : (Datum) 0,
         CStringGetTextDatum(replica),
         ObjectIdGetDatum(GetUserId()),
+        BoolGetDatum(needs_full),
+        CStringGetTextDatum(signature),
     };
-    char nulls[] = {' ', ' ', where_clause ? ' ' : 'n', filter ? ' ' : 'n', columns ? ' ' : 'n', ' ', ' '};
-    run_as_catalog_owner("INSERT INTO electric_shapes.shape_catalog "
-                         "(name, relation, where_clause, filter_node, columns, replica, owner) "
-                         "VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                         7, types, values, nulls, SPI_OK_INSERT);
+    char nulls[] = {' ', ' ', where_clause ? ' ' : 'n', filter ? ' ' : 'n', columns ? ' ' : 'n', ' ', ' ', ' ', ' '};
+    run_as_catalog_owner("INSERT INTO electric_shapes.shape_catalog (name, relation, where_clause, "
+                         "filter_node, column_numbers, replica, owner, needs_full_identity, signature) "
+                         "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                         9, types, values, nulls, SPI_OK_INSERT);
     SPI_finish();
     PG_RETURN_VOID();
 }
@@ -267,11 +305,77 @@ Datum drop_shape_impl(FunctionCallInfo fcinfo)
     PG_RETURN_VOID();
 }
 
+Datum check_shapes_impl(FunctionCallInfo fcinfo)
+{
+    Oid relid = PG_GETARG_OID(0);
+    if (SPI_connect() != SPI_OK_CONNECT)
+        elog(ERROR, "SPI_connect failed");
+    Oid types[] = {OIDOID};
+    Datum values[] = {ObjectIdGetDatum(relid)};
+    run_as_catalog_owner("SELECT name, column_numbers, filter_node, signature "
+                         "FROM electric_shapes.shape_catalog "
+                         "WHERE relation = $1 AND broken IS NULL ORDER BY name",
+                         1, types, values, nullptr, SPI_OK_SELECT);
+    SPITupleTable *shapes = SPI_tuptable;
+    uint64 count = SPI_processed;
+    Relation rel = try_table_open(relid, AccessShareLock);
+    if (!rel) {
+        SPI_finish();
+        PG_RETURN_VOID();
+    }
+    for (uint64 i = 0; i < count; i++) {
+        HeapTuple row = shapes->vals[i];
+        bool null_columns, null_filter, isnull;
+        Datum name = SPI_getbinval(row, shapes->tupdesc, 1, &isnull);
+        Datum columns = SPI_getbinval(row, shapes->tupdesc, 2, &null_columns);
+        Datum filter = SPI_getbinval(row, shapes->tupdesc, 3, &null_filter);
+        char *stored_signature = TextDatumGetCString(SPI_getbinval(row, shapes->tupdesc, 4, &isnull));
+        Datum *numbers = nullptr;
+        int number_count = 0;
+        if (!null_columns)
+            deconstruct_array(DatumGetArrayTypeP(columns), INT2OID, sizeof(int16), true,
+                              TYPALIGN_SHORT, &numbers, nullptr, &number_count);
+        AttrNumber *attnums = static_cast<AttrNumber *>(palloc(sizeof(AttrNumber) * (number_count + 1)));
+        for (int j = 0; j < number_count; j++)
+            attnums[j] = DatumGetInt16(numbers[j]);
+        Node *node = null_filter ? nullptr : static_cast<Node *>(stringToNode(TextDatumGetCString(filter)));
+        const char *problem = shape_problem(RelationGetDescr(rel), attnums, number_count, node);
+        Oid update_types[] = {TEXTOID, TEXTOID};
+        if (problem) {
+            Datum update_values[] = {name, CStringGetTextDatum(problem)};
+            run_as_catalog_owner("UPDATE electric_shapes.shape_catalog SET broken = $2 WHERE name = $1",
+                                 2, update_types, update_values, nullptr, SPI_OK_UPDATE);
+            ereport(WARNING, (errmsg("shape \"%s\" can no longer be honoured: %s",
+                                     TextDatumGetCString(name), problem),
+                              errhint("Its consumers get must-refetch; drop the shape and create it "
+                                      "again for the table's new definition.")));
+            continue;
+        }
+        char *signature = shape_signature(rel, null_columns, attnums, number_count);
+        if (strcmp(signature, stored_signature) != 0) {
+            Datum update_values[] = {name, CStringGetTextDatum(signature)};
+            run_as_catalog_owner("UPDATE electric_shapes.shape_catalog SET signature = $2 WHERE name = $1",
+                                 2, update_types, update_values, nullptr, SPI_OK_UPDATE);
+        }
+    }
+    table_close(rel, AccessShareLock);
+    SPI_finish();
+    PG_RETURN_VOID();
+}
+
 }  // namespace
 
 }  // namespace es
 
 extern "C" {
+
+PG_FUNCTION_INFO_V1(check_shapes);
+// check_shapes(relation): marks the shapes of a table that its definition no longer honours.
+Datum check_shapes(PG_FUNCTION_ARGS)
+{
+    return es::guarded([&] { return es::check_shapes_impl(fcinfo); });
+}
+
 
 PG_FUNCTION_INFO_V1(create_shape);
 // create_shape(name, relation, where_clause, columns, replica): defines a shape.

@@ -3,6 +3,7 @@
 #include "electric_shapes/shape_catalog.hpp"
 #include "electric_shapes/shape_registry.hpp"
 #include "electric_shapes/filter_check.hpp"
+#include "electric_shapes/shape_validity.hpp"
 
 extern "C" {
 #include "access/genam.h"
@@ -40,16 +41,15 @@ ShapeDefinition ShapeRegistry::read_row(HeapTuple tuple, TupleDesc desc)
     Oid relid = DatumGetObjectId(values[catalog::Relation - 1]);
     bool has_filter = !nulls[catalog::FilterNode - 1];
     char *filter = has_filter ? TextDatumGetCString(values[catalog::FilterNode - 1]) : nullptr;
-    bool all_columns = nulls[catalog::Columns - 1];
+    bool all_columns = nulls[catalog::ColumnNumbers - 1];
     Datum *column_datums = nullptr;
     int column_count = 0;
     if (!all_columns)
-        deconstruct_array(DatumGetArrayTypeP(values[catalog::Columns - 1]), TEXTOID, -1, false,
-                          TYPALIGN_INT, &column_datums, nullptr, &column_count);
-    char **columns = static_cast<char **>(palloc0(sizeof(char *) * (column_count + 1)));
-    for (int i = 0; i < column_count; i++)
-        columns[i] = TextDatumGetCString(column_datums[i]);
+        deconstruct_array(DatumGetArrayTypeP(values[catalog::ColumnNumbers - 1]), INT2OID,
+                          sizeof(int16), true, TYPALIGN_SHORT, &column_datums, nullptr, &column_count);
     char *replica = TextDatumGetCString(values[catalog::Replica - 1]);
+    char *signature = TextDatumGetCString(values[catalog::Signature - 1]);
+    bool broken = !nulls[catalog::Broken - 1];
 
     ShapeDefinition definition;
     definition.name = name;
@@ -59,33 +59,28 @@ ShapeDefinition ShapeRegistry::read_row(HeapTuple tuple, TupleDesc desc)
         definition.filter_node = filter;
     definition.all_columns = all_columns;
     for (int i = 0; i < column_count; i++)
-        definition.columns.emplace_back(columns[i]);
+        definition.columns.push_back(DatumGetInt16(column_datums[i]));
     definition.replica_full = strcmp(replica, "full") == 0;
+    definition.signature = signature;
+    definition.broken = broken;
     return definition;
 }
 
-void ShapeRegistry::load(Oid catalog, Snapshot snapshot, const TransactionId *exclude_xids,
-                         int exclude_count)
+void ShapeRegistry::load(Oid catalog, Snapshot snapshot)
 {
     Relation rel = table_open(catalog, AccessShareLock);
     SysScanDesc scan = systable_beginscan(rel, InvalidOid, false, snapshot, 0, nullptr);
     HeapTuple tuple;
-    while ((tuple = systable_getnext(scan)) != nullptr) {
-        TransactionId xmin = HeapTupleHeaderGetXmin(tuple->t_data);
-        bool excluded = false;
-        for (int i = 0; i < exclude_count; i++)
-            excluded = excluded || TransactionIdEquals(xmin, exclude_xids[i]);
-        if (!excluded)
-            add(read_row(tuple, RelationGetDescr(rel)));
-    }
+    while ((tuple = systable_getnext(scan)) != nullptr)
+        add(read_row(tuple, RelationGetDescr(rel)));
     systable_endscan(scan);
     table_close(rel, AccessShareLock);
 }
 
-bool ShapeRegistry::add(ShapeDefinition definition)
+Shape *ShapeRegistry::add(ShapeDefinition definition)
 {
     if (!options_.selects(definition.name))
-        return false;
+        return nullptr;
     remove(definition.name);
     auto shape = std::make_unique<Shape>();
     shape->definition = std::move(definition);
@@ -96,7 +91,7 @@ bool ShapeRegistry::add(ShapeDefinition definition)
     });
     list.insert(position, raw);
     by_name_.emplace(raw->definition.name, std::move(shape));
-    return true;
+    return raw;
 }
 
 bool ShapeRegistry::remove(const std::string &name)
@@ -124,13 +119,22 @@ const std::vector<Shape *> *ShapeRegistry::shapes_of(Oid relid) const
     return found == by_relation_.end() ? nullptr : &found->second;
 }
 
-bool ShapeRegistry::prepare(Shape *shape, const RelationInfo *info, uint64 generation)
+Readiness ShapeRegistry::prepare(Shape *shape, const RelationInfo *info, uint64 generation)
 {
-    if (shape->compiled_generation != generation) {
-        compile(shape, info);
-        shape->compiled_generation = generation;
-    }
-    return !shape->broken;
+    if (shape->compiled_generation == generation)
+        return shape->broken ? Readiness::Broken : Readiness::Ready;
+    bool announced = shape->broken || shape->definition.broken;
+    compile(shape, info);
+    shape->compiled_generation = generation;
+    if (shape->broken)
+        return announced ? Readiness::Broken : Readiness::NewlyBroken;
+    return Readiness::Ready;
+}
+
+const Shape *ShapeRegistry::find(const std::string &name) const
+{
+    auto found = by_name_.find(name);
+    return found == by_name_.end() ? nullptr : found->second.get();
 }
 
 // Compiles the filter and resolves the projection against the relation's current columns.
@@ -142,44 +146,43 @@ void ShapeRegistry::compile(Shape *shape, const RelationInfo *info)
         shape->context = AllocSetContextCreate(parent_, "electric_shapes shape", ALLOCSET_SMALL_SIZES);
     shape->filter = nullptr;
     shape->filter_columns = nullptr;
-    shape->broken = !resolve_projection(shape, info);
-    shape->projection_id = projection_id(shape->projection);
+    shape->broken = shape->definition.broken;
+    if (shape->broken)
+        return;
 
-    if (shape->definition.has_filter) {
-        MemoryContext old = MemoryContextSwitchTo(shape->context);
-        Node *node = static_cast<Node *>(stringToNode(shape->definition.filter_node.c_str()));
+    MemoryContext old = MemoryContextSwitchTo(shape->context);
+    Node *node = shape->definition.has_filter
+                     ? static_cast<Node *>(stringToNode(shape->definition.filter_node.c_str()))
+                     : nullptr;
+    const std::vector<AttrNumber> &columns = shape->definition.columns;
+    if (shape_problem(info->desc, columns.data(), static_cast<int>(columns.size()), node)) {
+        shape->broken = true;
+    } else if (node) {
         shape->filter_columns = filter_columns(node);
         shape->filter = ExecInitExpr(expression_planner(reinterpret_cast<Expr *>(node)), nullptr);
-        MemoryContextSwitchTo(old);
+    }
+    MemoryContextSwitchTo(old);
+    if (!shape->broken) {
+        resolve_projection(shape, info);
+        shape->projection_id = projection_id(shape->projection);
     }
 }
 
-// The projection: the named columns (or all), plus the key, in table order. False when a named
-// column no longer exists. Calls nothing that can raise a PostgreSQL error.
-bool ShapeRegistry::resolve_projection(Shape *shape, const RelationInfo *info)
+// The projection: the listed columns (or all), plus the key, in table order. Calls nothing that
+// can raise a PostgreSQL error.
+void ShapeRegistry::resolve_projection(Shape *shape, const RelationInfo *info)
 {
     TupleDesc desc = info->desc;
     std::vector<bool> wanted(desc->natts, shape->definition.all_columns);
     for (AttrNumber key : info->key_columns)
         wanted[key - 1] = true;
-    bool complete = true;
-    for (const std::string &column : shape->definition.columns) {
-        bool found = false;
-        for (int i = 0; i < desc->natts && !found; i++) {
-            Form_pg_attribute attr = TupleDescAttr(desc, i);
-            if (!attr->attisdropped && column == NameStr(attr->attname)) {
-                wanted[i] = true;
-                found = true;
-            }
-        }
-        complete = complete && found;
-    }
+    for (AttrNumber column : shape->definition.columns)
+        wanted[column - 1] = true;
     shape->projection.clear();
     for (int i = 0; i < desc->natts; i++) {
         if (wanted[i] && !TupleDescAttr(desc, i)->attisdropped)
             shape->projection.push_back(static_cast<AttrNumber>(i + 1));
     }
-    return complete;
 }
 
 uint32 ShapeRegistry::projection_id(const std::vector<AttrNumber> &projection)

@@ -6,6 +6,7 @@
 #include "electric_shapes/postgres.hpp"
 
 extern "C" {
+#include "access/tupconvert.h"
 #include "executor/tuptable.h"
 #include "utils/relcache.h"
 }
@@ -23,6 +24,13 @@ struct ColumnInfo {
     int16 typlen = 0;
 };
 
+// How rows of a partition become rows of one of its ancestors (NULL map: same columns).
+struct AncestorMap {
+    Oid ancestor;
+    TupleDesc ancestor_desc;  // the descriptor the map was made for
+    TupleConversionMap *map;
+};
+
 struct RelationInfo {
     Oid relid = InvalidOid;
     bool valid = false;
@@ -33,7 +41,10 @@ struct RelationInfo {
     TupleDesc desc = nullptr;
     TupleTableSlot *old_slot = nullptr;
     TupleTableSlot *new_slot = nullptr;
-    MemoryContext context = nullptr;  // holds desc, slots and output function state
+    bool ancestors_known = false;       // for partitions: ancestors looked up
+    std::vector<Oid> ancestors;         // nearest first
+    std::vector<AncestorMap> ancestor_maps;
+    MemoryContext context = nullptr;  // holds desc, slots, maps and output function state
 };
 
 // The cache of RelationInfo, invalidated through relcache callbacks.
@@ -44,6 +55,12 @@ public:
 
     // The up-to-date info for rel, rebuilt when it was invalidated.
     RelationInfo *get(Relation rel);
+
+    // The partitioned tables a partition belongs to, nearest first (looked up once).
+    const std::vector<Oid> &ancestors(RelationInfo *partition);
+
+    // The map turning rows of partition into rows of ancestor; nullptr when they match.
+    TupleConversionMap *conversion(RelationInfo *partition, const RelationInfo *ancestor);
 
     // Marks one relation (or all, for InvalidOid) as needing a rebuild.
     void invalidate(Oid relid);

@@ -15,11 +15,14 @@ enum Column : int16 {
     Relation = 2,
     WhereClause = 3,
     FilterNode = 4,
-    Columns = 5,
+    ColumnNumbers = 5,
     Replica = 6,
     Owner = 7,
     CreatedAt = 8,
-    ColumnCount = 8,
+    NeedsFullIdentity = 9,
+    Signature = 10,
+    Broken = 11,
+    ColumnCount = 11,
 };
 
 // The catalog table's OID, or InvalidOid when the extension is not installed in this database.

@@ -1,10 +1,10 @@
 // The shapes a stream serves, as the plugin sees them at the current decoding position.
 //
 // Definitions are read from the committed catalog when the stream starts (through the snapshot
-// builder's snapshot as of the first decoded commit, so a shape created by a transaction that
-// committed before it is known even to transactions that began earlier); after that the plugin
-// follows inserts and deletes of the catalog as it decodes them, applied at their transaction's
-// commit. Only shapes selected by the `shapes` option are kept.
+// builder's snapshot just before the first decoded commit, so a shape created by a transaction
+// that committed earlier is known even to transactions that began before it); after that the
+// plugin follows inserts, updates and deletes of the catalog as it decodes them, applied at their
+// transaction's commit. Only shapes selected by the `shapes` option are kept.
 #pragma once
 
 #include "electric_shapes/postgres.hpp"
@@ -29,8 +29,17 @@ struct ShapeDefinition {
     bool has_filter = false;
     std::string filter_node;  // nodeToString of the checked expression
     bool all_columns = true;
-    std::vector<std::string> columns;
+    std::vector<AttrNumber> columns;  // the projection's attribute numbers, unless all_columns
     bool replica_full = false;
+    std::string signature;  // changes when the form of the shape's messages does
+    bool broken = false;    // marked in the catalog as no longer honoured
+};
+
+// What preparing a shape for a change found.
+enum class Readiness {
+    Ready,        // compiled and usable
+    Broken,       // cannot be honoured; already announced
+    NewlyBroken,  // found unable to be honoured here (not marked in the catalog): must refetch
 };
 
 struct Shape {
@@ -50,29 +59,32 @@ public:
     ShapeRegistry(const PluginOptions &options, MemoryContext parent);
     ~ShapeRegistry();
 
-    // Loads the definitions visible to snapshot, leaving out rows written by exclude_xids.
-    void load(Oid catalog, Snapshot snapshot, const TransactionId *exclude_xids, int exclude_count);
+    // Loads the definitions visible to snapshot.
+    void load(Oid catalog, Snapshot snapshot);
 
     // Reads one catalog tuple into a definition (PostgreSQL allocations in the current context).
     static ShapeDefinition read_row(HeapTuple tuple, TupleDesc desc);
 
-    // Adds a selected shape; false when not selected. Replaces a shape of the same name.
-    bool add(ShapeDefinition definition);
+    // Adds a selected shape, replacing one of the same name; nullptr when not selected.
+    Shape *add(ShapeDefinition definition);
 
     // Removes a shape; false when it was not there.
     bool remove(const std::string &name);
 
+    // The shape of that name; null when none.
+    const Shape *find(const std::string &name) const;
+
     // The shapes of a relation, sorted by name; null when none.
     const std::vector<Shape *> *shapes_of(Oid relid) const;
 
-    // Makes sure shape is compiled against info; returns false when it is broken.
-    bool prepare(Shape *shape, const RelationInfo *info, uint64 generation);
+    // Makes sure shape is compiled against the relation's current definition.
+    Readiness prepare(Shape *shape, const RelationInfo *info, uint64 generation);
 
     size_t size() const { return by_name_.size(); }
 
 private:
     void compile(Shape *shape, const RelationInfo *info);
-    static bool resolve_projection(Shape *shape, const RelationInfo *info);
+    static void resolve_projection(Shape *shape, const RelationInfo *info);
     uint32 projection_id(const std::vector<AttrNumber> &projection);
 
     const PluginOptions &options_;
