@@ -251,23 +251,26 @@ checks AS (
                 ELSE 'output_plugin_libraries does not list electric_shapes' END,
            CASE WHEN st.plugin_library_listed IS FALSE
                 THEN 'Add electric_shapes to output_plugin_libraries, e.g. ALTER SYSTEM SET '
-                     'output_plugin_libraries = ''pgoutput, test_decoding, electric_shapes''; '
-                     'SELECT pg_reload_conf(); without it no electric_shapes slot can be created.'
+                     'output_plugin_libraries = pgoutput, test_decoding, electric_shapes; '
+                     'SELECT pg_reload_conf(); (a list, unquoted). Without it no electric_shapes slot '
+                     'can be created.'
            END
       FROM settings st
     UNION ALL
     SELECT 3, 'preload',
            CASE WHEN st.enabled THEN 'ok' ELSE 'warning' END,
            CASE WHEN st.enabled THEN 'statistics are kept in shared memory'
-                WHEN st.preload_listed
-                THEN 'statistics are off: electric_shapes was added to shared_preload_libraries '
-                     'but the server has not been restarted since'
+                WHEN st.preload_listed OR pending.restart
+                THEN 'statistics are off: shared_preload_libraries was changed but the server has not '
+                     'been restarted since'
                 ELSE 'statistics are off: electric_shapes is not in shared_preload_libraries' END,
            CASE WHEN NOT st.enabled
                 THEN 'Add electric_shapes to shared_preload_libraries and restart PostgreSQL; shapes '
                      'and streaming work without it, only the counters are missing.'
            END
-      FROM settings st
+      FROM settings st,
+           LATERAL (SELECT COALESCE(bool_or(ps.pending_restart), false) AS restart
+                      FROM pg_catalog.pg_settings ps WHERE ps.name = 'shared_preload_libraries') pending
     UNION ALL
     SELECT 4, 'replication_slots',
            CASE WHEN sc.used >= st.max_slots THEN 'error'

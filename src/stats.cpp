@@ -427,16 +427,6 @@ void spill_bytes(SlotStats *slot, int64 total)
 void init_module()
 {
     DefineCustomIntVariable(
-        "electric_shapes.max_tracked_slots",
-        "Replication slots whose statistics electric_shapes keeps in shared memory.",
-        "Slots beyond this are decoded as usual but not counted; see electric_shapes.health.",
-        &max_tracked_slots, 100, 1, 10000, PGC_POSTMASTER, 0, nullptr, nullptr, nullptr);
-    DefineCustomIntVariable(
-        "electric_shapes.max_tracked_shapes",
-        "(slot, shape) pairs whose statistics electric_shapes keeps in shared memory.",
-        "Pairs beyond this are decoded as usual but not counted; see electric_shapes.health.",
-        &max_tracked_shapes, 10000, 1, 10000000, PGC_POSTMASTER, 0, nullptr, nullptr, nullptr);
-    DefineCustomIntVariable(
         "electric_shapes.health_inactive_slot_error_size",
         "WAL an inactive logical slot may retain before electric_shapes.health reports an error.",
         "Every inactive logical slot is a warning; above this size it is an error. -1 disables the error.",
@@ -452,8 +442,20 @@ void init_module()
         "Consumer lag (WAL not yet confirmed by an electric_shapes consumer) that is an error.",
         "-1 disables the error.", &health_lag_error_mb, 2048, -1, INT_MAX, PGC_SUSET, GUC_UNIT_MB, nullptr, nullptr,
         nullptr);
+    // The sizes of the shared tables can only be set at server start (PostgreSQL refuses
+    // postmaster-level settings defined later), so only a preloaded library has them.
     if (!process_shared_preload_libraries_in_progress)
         return;
+    DefineCustomIntVariable(
+        "electric_shapes.max_tracked_slots",
+        "Replication slots whose statistics electric_shapes keeps in shared memory.",
+        "Slots beyond this are decoded as usual but not counted; see electric_shapes.health.",
+        &max_tracked_slots, 100, 1, 10000, PGC_POSTMASTER, 0, nullptr, nullptr, nullptr);
+    DefineCustomIntVariable(
+        "electric_shapes.max_tracked_shapes",
+        "(slot, shape) pairs whose statistics electric_shapes keeps in shared memory.",
+        "Pairs beyond this are decoded as usual but not counted; see electric_shapes.health.",
+        &max_tracked_shapes, 10000, 1, 10000000, PGC_POSTMASTER, 0, nullptr, nullptr, nullptr);
     previous_shmem_request = shmem_request_hook;
     shmem_request_hook = [] { es::guarded([] { shmem_request(); }); };
     previous_shmem_startup = shmem_startup_hook;
