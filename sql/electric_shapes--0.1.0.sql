@@ -74,7 +74,7 @@ CREATE EVENT TRIGGER electric_shapes_drop_shapes ON sql_drop
 CREATE FUNCTION slot_counters(
     OUT slot_name text, OUT changes_decoded bigint, OUT changes_emitted bigint,
     OUT changes_filtered bigint, OUT txns_decoded bigint, OUT txns_emitted bigint,
-    OUT bytes_emitted bigint, OUT spill_bytes bigint, OUT last_commit_lsn pg_lsn,
+    OUT bytes_emitted bigint, OUT spill_baseline bigint, OUT last_commit_lsn pg_lsn,
     OUT last_commit_at timestamptz, OUT stats_reset timestamptz)
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'slot_counters'
@@ -137,8 +137,9 @@ GRANT SELECT ON shape_stats TO PUBLIC;
 
 -- One row per slot of the electric_shapes plugin. application_name and client_addr come from the
 -- process holding the slot: a walsender or a backend calling pg_logical_slot_get_changes.
--- Without the preload the plugin's counters are NULL, and spill_bytes and stats_reset fall back
--- to what PostgreSQL keeps in pg_stat_replication_slots.
+-- spill_bytes is PostgreSQL's own figure (pg_stat_replication_slots) counted from the last
+-- reset_stats, or since PostgreSQL's own reset when that came later. Without the preload the
+-- plugin's counters are NULL and spill_bytes and stats_reset are PostgreSQL's.
 CREATE VIEW slot_stats AS
     SELECT s.slot_name::text AS slot_name,
            s.active,
@@ -158,7 +159,8 @@ CREATE VIEW slot_stats AS
            c.txns_decoded,
            c.txns_emitted,
            c.bytes_emitted,
-           CASE WHEN c.slot_name IS NULL THEN r.spill_bytes ELSE c.spill_bytes END AS spill_bytes,
+           CASE WHEN c.slot_name IS NULL OR r.spill_bytes < c.spill_baseline THEN r.spill_bytes
+                ELSE r.spill_bytes - c.spill_baseline END AS spill_bytes,
            c.last_commit_lsn,
            c.last_commit_at,
            CASE WHEN c.slot_name IS NULL THEN r.stats_reset ELSE c.stats_reset END AS stats_reset

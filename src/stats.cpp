@@ -18,6 +18,7 @@
 extern "C" {
 #include "access/htup_details.h"
 #include "funcapi.h"
+#include "pgstat.h"
 #include "port/atomics.h"
 #include "replication/slot.h"
 #include "storage/ipc.h"
@@ -60,7 +61,7 @@ struct SlotEntry {
     pg_atomic_uint64 txns_decoded;
     pg_atomic_uint64 txns_emitted;
     pg_atomic_uint64 bytes_emitted;
-    pg_atomic_uint64 spill_bytes;
+    pg_atomic_uint64 spill_baseline;  // pg_stat_replication_slots.spill_bytes at the last reset
     pg_atomic_uint64 last_commit_lsn;
     pg_atomic_uint64 last_commit_at;  // TimestampTz; 0 = never
     pg_atomic_uint64 stats_reset;     // TimestampTz
@@ -129,7 +130,6 @@ void reset_slot_counters(SlotEntry *entry, TimestampTz now)
     pg_atomic_write_u64(&entry->txns_decoded, 0);
     pg_atomic_write_u64(&entry->txns_emitted, 0);
     pg_atomic_write_u64(&entry->bytes_emitted, 0);
-    pg_atomic_write_u64(&entry->spill_bytes, 0);
     pg_atomic_write_u64(&entry->last_commit_lsn, 0);
     pg_atomic_write_u64(&entry->last_commit_at, 0);
     pg_atomic_write_u64(&entry->stats_reset, static_cast<uint64>(now));
@@ -161,7 +161,7 @@ void shmem_startup()
             pg_atomic_init_u64(&entry->txns_decoded, 0);
             pg_atomic_init_u64(&entry->txns_emitted, 0);
             pg_atomic_init_u64(&entry->bytes_emitted, 0);
-            pg_atomic_init_u64(&entry->spill_bytes, 0);
+            pg_atomic_init_u64(&entry->spill_baseline, 0);
             pg_atomic_init_u64(&entry->last_commit_lsn, 0);
             pg_atomic_init_u64(&entry->last_commit_at, 0);
             pg_atomic_init_u64(&entry->stats_reset, 0);
@@ -303,7 +303,6 @@ struct SlotStats {
     SlotEntry *entry = nullptr;
     std::unordered_map<std::string, ShapeRef> shapes;
     std::string key;  // reused lookup buffer
-    int64 spill_seen = 0;
 };
 
 namespace {
@@ -338,7 +337,6 @@ SlotStats *open_slot(const char *slot_name)
         if (current == nullptr)
             current = new SlotStats();
         current->shapes.clear();
-        current->spill_seen = 0;
         current->index = claim_slot(slot_name);
         if (current->index < 0)
             return nullptr;
@@ -416,13 +414,11 @@ void filter_error(SlotStats *slot, const char *shape)
     }
 }
 
-void spill_bytes(SlotStats *slot, int64 total)
-{
-    if (slot == nullptr || total <= slot->spill_seen)
-        return;
-    add(&slot->entry->spill_bytes, static_cast<uint64>(total - slot->spill_seen));
-    slot->spill_seen = total;
-}
+// PostgreSQL zeroes the reorder buffer's spill figures each time it reports them to
+// pg_stat_replication_slots (at every spill and commit), so the plugin never sees a running total.
+// slot_stats.spill_bytes is therefore PostgreSQL's own figure, counted from our last reset
+// (spill_baseline); this call stays for the plugin's interface and does nothing.
+void spill_bytes(SlotStats *, int64) {}
 
 void init_module()
 {
@@ -517,7 +513,7 @@ Datum slot_counters_impl(FunctionCallInfo fcinfo)
         row.values[4] = counter(&entry->txns_decoded);
         row.values[5] = counter(&entry->txns_emitted);
         row.values[6] = counter(&entry->bytes_emitted);
-        row.values[7] = counter(&entry->spill_bytes);
+        row.values[7] = counter(&entry->spill_baseline);
         row.values[8] = lsn_or_null(pg_atomic_read_u64(&entry->last_commit_lsn), &row.nulls[8]);
         row.values[9] = timestamp_or_null(pg_atomic_read_u64(&entry->last_commit_at), &row.nulls[9]);
         row.values[10] = timestamp_or_null(pg_atomic_read_u64(&entry->stats_reset), &row.nulls[10]);
@@ -618,6 +614,13 @@ Datum stats_capacity_impl(FunctionCallInfo fcinfo)
     return HeapTupleGetDatum(heap_form_tuple(desc, values, nulls));
 }
 
+// PostgreSQL's cumulative spilled bytes for a slot (pg_stat_replication_slots.spill_bytes).
+uint64 spill_bytes_now(NameData name)
+{
+    PgStat_StatReplSlotEntry *stats = pgstat_fetch_replslot(name);
+    return stats != nullptr && stats->spill_bytes > 0 ? static_cast<uint64>(stats->spill_bytes) : 0;
+}
+
 // reset_stats(slot): zeroes one slot's counters and forgets its shapes; every slot when NULL.
 Datum reset_stats_impl(FunctionCallInfo fcinfo)
 {
@@ -639,6 +642,7 @@ Datum reset_stats_impl(FunctionCallInfo fcinfo)
         if (!entry->in_use || (slot != nullptr && strcmp(NameStr(entry->name), slot) != 0))
             continue;
         reset_slot_counters(entry, now);
+        pg_atomic_write_u64(&entry->spill_baseline, spill_bytes_now(entry->name));
         remove_shapes(i);
     }
     if (slot == nullptr) {
