@@ -379,3 +379,339 @@ GRANT EXECUTE ON FUNCTION enable_owner_rls(regclass, text, text[], boolean),
                           rls_user_id_expression(regclass, text, regtype), rls_commands(text[]),
                           rls_replace_policies(regclass, text, text[], boolean, text)
                        TO PUBLIC;
+
+-------------------------------------------------------------------------------------------------
+-- Statistics and health (SPEC section 5)
+-------------------------------------------------------------------------------------------------
+
+-- The plugin's counters in shared memory (empty without shared_preload_libraries).
+CREATE FUNCTION slot_counters(
+    OUT slot_name text, OUT changes_decoded bigint, OUT changes_emitted bigint,
+    OUT changes_filtered bigint, OUT txns_decoded bigint, OUT txns_emitted bigint,
+    OUT bytes_emitted bigint, OUT spill_baseline bigint, OUT last_commit_lsn pg_lsn,
+    OUT last_commit_at timestamptz, OUT stats_reset timestamptz)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'slot_counters'
+LANGUAGE C STRICT VOLATILE;
+
+CREATE FUNCTION shape_counters(
+    OUT slot_name text, OUT shape text, OUT inserts bigint, OUT updates bigint,
+    OUT deletes bigint, OUT move_ins bigint, OUT move_outs bigint, OUT must_refetches bigint,
+    OUT filter_errors bigint, OUT bytes bigint, OUT last_lsn pg_lsn, OUT last_emit_at timestamptz)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'shape_counters'
+LANGUAGE C STRICT VOLATILE;
+
+-- Whether statistics are on, and how full their shared tables are; untracked_* count what did
+-- not fit since stats_reset (a full reset_stats()).
+CREATE FUNCTION stats_capacity(
+    OUT enabled boolean, OUT max_tracked_slots integer, OUT tracked_slots integer,
+    OUT untracked_slots bigint, OUT max_tracked_shapes integer, OUT tracked_shapes bigint,
+    OUT untracked_shapes bigint, OUT stats_reset timestamptz)
+RETURNS record
+AS 'MODULE_PATHNAME', 'stats_capacity'
+LANGUAGE C STRICT VOLATILE;
+COMMENT ON FUNCTION stats_capacity() IS
+    'Whether electric_shapes statistics are on, and how many slots and shapes they track';
+
+CREATE FUNCTION reset_stats(slot text DEFAULT NULL)
+RETURNS void
+AS 'MODULE_PATHNAME', 'reset_stats'
+LANGUAGE C CALLED ON NULL INPUT VOLATILE;
+COMMENT ON FUNCTION reset_stats(text) IS
+    'Clears the electric_shapes statistics of one replication slot, or of every slot when NULL';
+REVOKE ALL ON FUNCTION reset_stats(text) FROM PUBLIC;
+
+-- What the health view needs from the configuration, readable by any role: the
+-- electric_shapes.health_* sizes in bytes (NULL when disabled), whether output_plugin_libraries
+-- (NULL when this server has no such setting) and shared_preload_libraries name electric_shapes,
+-- and output_plugin_libraries itself for roles that may read settings.
+CREATE FUNCTION health_settings(
+    OUT inactive_slot_error_bytes bigint, OUT lag_warning_bytes bigint, OUT lag_error_bytes bigint,
+    OUT output_plugin_libraries text, OUT plugin_library_listed boolean, OUT preload_listed boolean)
+RETURNS record
+AS 'MODULE_PATHNAME', 'health_settings'
+LANGUAGE C STRICT STABLE;
+
+-- The server's current WAL position (the replay position on a standby).
+CREATE FUNCTION current_wal_lsn()
+RETURNS pg_lsn
+LANGUAGE sql STABLE
+AS $$
+    SELECT CASE WHEN pg_catalog.pg_is_in_recovery() THEN pg_catalog.pg_last_wal_replay_lsn()
+                ELSE pg_catalog.pg_current_wal_lsn() END
+$$;
+
+CREATE VIEW shape_stats AS
+    SELECT c.slot_name, c.shape, c.inserts, c.updates, c.deletes, c.move_ins, c.move_outs,
+           c.must_refetches, c.filter_errors, c.bytes, c.last_lsn, c.last_emit_at
+      FROM electric_shapes.shape_counters() c
+     ORDER BY c.slot_name, c.shape;
+GRANT SELECT ON shape_stats TO PUBLIC;
+
+-- One row per slot of the electric_shapes plugin. application_name and client_addr come from the
+-- process holding the slot: a walsender or a backend calling pg_logical_slot_get_changes.
+-- spill_bytes is PostgreSQL's own figure (pg_stat_replication_slots) counted from the last
+-- reset_stats, or since PostgreSQL's own reset when that came later. Without the preload the
+-- plugin's counters are NULL and spill_bytes and stats_reset are PostgreSQL's.
+CREATE VIEW slot_stats AS
+    SELECT s.slot_name::text AS slot_name,
+           s.active,
+           s.active_pid,
+           a.application_name,
+           a.client_addr,
+           s.confirmed_flush_lsn,
+           pg_catalog.pg_wal_lsn_diff(electric_shapes.current_wal_lsn(), s.confirmed_flush_lsn)::bigint
+               AS lag_bytes,
+           pg_catalog.pg_wal_lsn_diff(electric_shapes.current_wal_lsn(), s.restart_lsn)::bigint
+               AS retained_wal_bytes,
+           s.wal_status,
+           s.safe_wal_size,
+           c.changes_decoded,
+           c.changes_emitted,
+           c.changes_filtered,
+           c.txns_decoded,
+           c.txns_emitted,
+           c.bytes_emitted,
+           CASE WHEN c.slot_name IS NULL OR r.spill_bytes < c.spill_baseline THEN r.spill_bytes
+                ELSE r.spill_bytes - c.spill_baseline END AS spill_bytes,
+           c.last_commit_lsn,
+           c.last_commit_at,
+           CASE WHEN c.slot_name IS NULL THEN r.stats_reset ELSE c.stats_reset END AS stats_reset
+      FROM pg_catalog.pg_replication_slots s
+      LEFT JOIN pg_catalog.pg_stat_activity a ON a.pid = s.active_pid
+      LEFT JOIN pg_catalog.pg_stat_replication_slots r ON r.slot_name = s.slot_name
+      LEFT JOIN electric_shapes.slot_counters() c ON c.slot_name = s.slot_name::text
+     WHERE s.plugin = 'electric_shapes'
+     ORDER BY s.slot_name;
+GRANT SELECT ON slot_stats TO PUBLIC;
+
+-- One row per check, whatever its status; detail names the slots, tables and shapes concerned.
+CREATE VIEW health AS
+WITH settings AS (
+    SELECT pg_catalog.current_setting('wal_level') AS wal_level,
+           pg_catalog.current_setting('max_replication_slots')::int AS max_slots,
+           pg_catalog.current_setting('max_wal_senders')::int AS max_senders,
+           pg_catalog.current_setting('max_slot_wal_keep_size') AS keep_size,
+           electric_shapes.current_wal_lsn() AS wal_lsn,
+           t.*, cap.*
+      FROM electric_shapes.health_settings() t, electric_shapes.stats_capacity() cap
+),
+slots AS (
+    SELECT s.*, pg_catalog.pg_wal_lsn_diff(st.wal_lsn, s.restart_lsn)::bigint AS retained,
+           pg_catalog.pg_wal_lsn_diff(st.wal_lsn, s.confirmed_flush_lsn)::bigint AS lag
+      FROM pg_catalog.pg_replication_slots s, settings st
+),
+inactive AS (
+    SELECT s.slot_name, s.plugin, s.database, COALESCE(s.retained, 0) AS retained,
+           COALESCE(s.retained, 0) > st.inactive_slot_error_bytes AS too_big
+      FROM slots s, settings st
+     WHERE s.slot_type = 'logical' AND NOT s.active
+),
+lagging AS (
+    SELECT s.slot_name, s.lag, s.lag > st.lag_error_bytes AS too_big
+      FROM slots s, settings st
+     WHERE s.plugin = 'electric_shapes' AND s.lag > st.lag_warning_bytes
+),
+shaped AS (
+    SELECT c.name, c.relation, c.columns, c.replica, c.filter_node, cl.oid AS table_oid,
+           cl.relreplident,
+           CASE WHEN cl.oid IS NULL THEN NULL
+                ELSE pg_catalog.format('%I.%I', n.nspname, cl.relname) END AS table_name
+      FROM electric_shapes.shape_catalog c
+      LEFT JOIN pg_catalog.pg_class cl ON cl.oid = c.relation
+      LEFT JOIN pg_catalog.pg_namespace n ON n.oid = cl.relnamespace
+),
+broken_shapes AS (
+    SELECT s.name, pg_catalog.format('shape "%s": table with OID %s no longer exists', s.name, s.relation)
+               AS problem
+      FROM shaped s WHERE s.table_oid IS NULL
+    UNION ALL
+    SELECT s.name, pg_catalog.format('shape "%s": column "%s" of %s no longer exists', s.name, col, s.table_name)
+      FROM shaped s, pg_catalog.unnest(s.columns) AS col
+     WHERE s.table_oid IS NOT NULL
+       AND NOT EXISTS (SELECT FROM pg_catalog.pg_attribute att
+                        WHERE att.attrelid = s.table_oid AND att.attname = col
+                          AND att.attnum > 0 AND NOT att.attisdropped)
+    UNION ALL
+    SELECT DISTINCT s.name, pg_catalog.format('shape "%s": its filter reads column number %s of %s, '
+                                              'which no longer exists', s.name, m[1], s.table_name)
+      FROM shaped s, pg_catalog.regexp_matches(s.filter_node, ':varattno (\d+)', 'g') AS m
+     WHERE s.table_oid IS NOT NULL AND m[1]::int > 0
+       AND NOT EXISTS (SELECT FROM pg_catalog.pg_attribute att
+                        WHERE att.attrelid = s.table_oid AND att.attnum = m[1]::int
+                          AND NOT att.attisdropped)
+),
+identity_missing AS (
+    SELECT s.name, s.table_name,
+           CASE s.relreplident WHEN 'd' THEN 'default' WHEN 'n' THEN 'nothing'
+                               WHEN 'i' THEN 'index' ELSE s.relreplident::text END AS identity
+      FROM shaped s
+     WHERE s.table_oid IS NOT NULL AND s.replica = 'full' AND s.relreplident <> 'f'
+),
+slot_count AS (SELECT count(*)::int AS used FROM pg_catalog.pg_replication_slots),
+sender_count AS (SELECT count(*)::int AS used FROM pg_catalog.pg_stat_replication),
+checks AS (
+    SELECT 1 AS position, 'wal_level' AS check_name,
+           CASE WHEN st.wal_level = 'logical' THEN 'ok' ELSE 'error' END AS status,
+           pg_catalog.format('wal_level is %s', st.wal_level) AS detail,
+           CASE WHEN st.wal_level <> 'logical'
+                THEN 'Set wal_level = logical (ALTER SYSTEM SET wal_level = logical) and restart PostgreSQL.'
+           END AS hint
+      FROM settings st
+    UNION ALL
+    SELECT 2, 'output_plugin_libraries',
+           CASE WHEN st.plugin_library_listed IS NOT FALSE THEN 'ok' ELSE 'error' END,
+           CASE WHEN st.plugin_library_listed IS NULL
+                THEN 'this PostgreSQL version lets every library be an output plugin'
+                WHEN st.output_plugin_libraries IS NOT NULL
+                THEN pg_catalog.format('output_plugin_libraries is ''%s''', st.output_plugin_libraries)
+                WHEN st.plugin_library_listed THEN 'output_plugin_libraries lists electric_shapes'
+                ELSE 'output_plugin_libraries does not list electric_shapes' END,
+           CASE WHEN st.plugin_library_listed IS FALSE
+                THEN 'Add electric_shapes to output_plugin_libraries, e.g. ALTER SYSTEM SET '
+                     'output_plugin_libraries = pgoutput, test_decoding, electric_shapes; '
+                     'SELECT pg_reload_conf(); (a list, unquoted). Without it no electric_shapes slot '
+                     'can be created.'
+           END
+      FROM settings st
+    UNION ALL
+    SELECT 3, 'preload',
+           CASE WHEN st.enabled THEN 'ok' ELSE 'warning' END,
+           CASE WHEN st.enabled THEN 'statistics are kept in shared memory'
+                WHEN st.preload_listed OR pending.restart
+                THEN 'statistics are off: shared_preload_libraries was changed but the server has not '
+                     'been restarted since'
+                ELSE 'statistics are off: electric_shapes is not in shared_preload_libraries' END,
+           CASE WHEN NOT st.enabled
+                THEN 'Add electric_shapes to shared_preload_libraries and restart PostgreSQL; shapes '
+                     'and streaming work without it, only the counters are missing.'
+           END
+      FROM settings st,
+           LATERAL (SELECT COALESCE(bool_or(ps.pending_restart), false) AS restart
+                      FROM pg_catalog.pg_settings ps WHERE ps.name = 'shared_preload_libraries') pending
+    UNION ALL
+    SELECT 4, 'replication_slots',
+           CASE WHEN sc.used >= st.max_slots THEN 'error'
+                WHEN st.max_slots - sc.used <= GREATEST(1, st.max_slots / 5) THEN 'warning'
+                ELSE 'ok' END,
+           pg_catalog.format('%s of max_replication_slots = %s in use', sc.used, st.max_slots),
+           CASE WHEN st.max_slots - sc.used <= GREATEST(1, st.max_slots / 5)
+                THEN 'Raise max_replication_slots (needs a restart) or drop slots nobody consumes.'
+           END
+      FROM settings st, slot_count sc
+    UNION ALL
+    SELECT 5, 'wal_senders',
+           CASE WHEN sd.used >= st.max_senders THEN 'error'
+                WHEN st.max_senders - sd.used <= GREATEST(1, st.max_senders / 5) THEN 'warning'
+                ELSE 'ok' END,
+           pg_catalog.format('%s of max_wal_senders = %s in use', sd.used, st.max_senders),
+           CASE WHEN st.max_senders - sd.used <= GREATEST(1, st.max_senders / 5)
+                THEN 'Raise max_wal_senders (needs a restart); every streaming consumer holds one.'
+           END
+      FROM settings st, sender_count sd
+    UNION ALL
+    SELECT 6, 'inactive_slots',
+           CASE WHEN count(i.slot_name) = 0 THEN 'ok'
+                WHEN bool_or(i.too_big) THEN 'error' ELSE 'warning' END,
+           CASE WHEN count(i.slot_name) = 0 THEN 'no inactive logical slot'
+                ELSE pg_catalog.string_agg(
+                    pg_catalog.format('slot "%s" (plugin %s, database %s) is inactive and retains %s of WAL',
+                                      i.slot_name, i.plugin, i.database, pg_catalog.pg_size_pretty(i.retained)),
+                    '; ' ORDER BY i.slot_name) END,
+           CASE WHEN count(i.slot_name) > 0
+                THEN 'Reconnect the slot''s consumer, or drop an abandoned slot with '
+                     'SELECT pg_drop_replication_slot(''name''); an inactive slot keeps WAL until the disk is full.'
+           END
+      FROM inactive i
+    UNION ALL
+    SELECT 7, 'max_slot_wal_keep_size',
+           CASE WHEN st.keep_size = '-1' AND sc.used > 0 THEN 'warning' ELSE 'ok' END,
+           CASE WHEN st.keep_size = '-1'
+                THEN pg_catalog.format('max_slot_wal_keep_size is unlimited (-1) and %s replication slot(s) exist',
+                                       sc.used)
+                ELSE pg_catalog.format('max_slot_wal_keep_size is %s', st.keep_size) END,
+           CASE WHEN st.keep_size = '-1' AND sc.used > 0
+                THEN 'Set a limit, e.g. ALTER SYSTEM SET max_slot_wal_keep_size = ''10GB''; SELECT pg_reload_conf(); '
+                     'so an abandoned slot cannot fill the disk (a slot past the limit is invalidated).'
+           END
+      FROM settings st, slot_count sc
+    UNION ALL
+    SELECT 8, 'wal_status',
+           CASE WHEN bool_or(s.wal_status = 'lost') THEN 'error'
+                WHEN bool_or(s.wal_status = 'unreserved') THEN 'warning' ELSE 'ok' END,
+           COALESCE(pg_catalog.string_agg(
+                        pg_catalog.format('slot "%s" has wal_status %s', s.slot_name, s.wal_status),
+                        '; ' ORDER BY s.slot_name)
+                        FILTER (WHERE s.wal_status IN ('unreserved', 'lost')),
+                    'no slot is unreserved or lost'),
+           CASE WHEN bool_or(s.wal_status = 'lost')
+                THEN 'A lost slot can never stream again: drop it, create it anew and have its consumers '
+                     'refetch their shapes (shape_snapshot).'
+                WHEN bool_or(s.wal_status = 'unreserved')
+                THEN 'The slot''s consumer must catch up before the next checkpoint removes the WAL it needs, '
+                     'or the slot is lost; raise max_slot_wal_keep_size to give it room.'
+           END
+      FROM slots s
+    UNION ALL
+    SELECT 9, 'replica_identity',
+           CASE WHEN count(m.name) = 0 THEN 'ok' ELSE 'error' END,
+           CASE WHEN count(m.name) = 0 THEN 'every shaped table has the replica identity its shapes need'
+                ELSE pg_catalog.string_agg(
+                    pg_catalog.format('shape "%s" needs REPLICA IDENTITY FULL on %s, which has %s',
+                                      m.name, m.table_name, m.identity), '; ' ORDER BY m.name) END,
+           CASE WHEN count(m.name) > 0
+                THEN pg_catalog.format('Run %s.', pg_catalog.string_agg(DISTINCT
+                         pg_catalog.format('ALTER TABLE %s REPLICA IDENTITY FULL', m.table_name), '; '))
+           END
+      FROM identity_missing m
+    UNION ALL
+    SELECT 10, 'shape_definitions',
+           CASE WHEN count(b.name) = 0 THEN 'ok' ELSE 'error' END,
+           CASE WHEN count(b.name) = 0 THEN 'every shape''s table and columns exist'
+                ELSE pg_catalog.string_agg(b.problem, '; ' ORDER BY b.problem) END,
+           CASE WHEN count(b.name) > 0
+                THEN 'Drop such shapes with electric_shapes.drop_shape(name) and define them again '
+                     'over the table as it is now.'
+           END
+      FROM broken_shapes b
+    UNION ALL
+    SELECT 11, 'consumer_lag',
+           CASE WHEN count(l.slot_name) = 0 THEN 'ok'
+                WHEN bool_or(l.too_big) THEN 'error' ELSE 'warning' END,
+           CASE WHEN count(l.slot_name) = 0 THEN 'no electric_shapes consumer lags beyond the warning size'
+                ELSE pg_catalog.string_agg(
+                    pg_catalog.format('slot "%s" lags %s behind the current WAL position',
+                                      l.slot_name, pg_catalog.pg_size_pretty(l.lag)),
+                    '; ' ORDER BY l.slot_name) END,
+           CASE WHEN count(l.slot_name) > 0
+                THEN 'Check that the consumer is running and confirming what it applied; thresholds are '
+                     'electric_shapes.health_lag_warning_size and electric_shapes.health_lag_error_size.'
+           END
+      FROM lagging l
+    UNION ALL
+    SELECT 12, 'statistics_capacity',
+           CASE WHEN st.enabled AND (st.untracked_slots > 0 OR st.untracked_shapes > 0) THEN 'warning'
+                ELSE 'ok' END,
+           CASE WHEN NOT st.enabled THEN 'statistics are off (see the preload check)'
+                ELSE pg_catalog.format('%s of %s slots and %s of %s shapes tracked; %s slot(s) and %s shape(s) '
+                                       'could not be tracked since %s',
+                                       st.tracked_slots, st.max_tracked_slots, st.tracked_shapes,
+                                       st.max_tracked_shapes, st.untracked_slots, st.untracked_shapes,
+                                       st.stats_reset) END,
+           CASE WHEN st.enabled AND (st.untracked_slots > 0 OR st.untracked_shapes > 0)
+                THEN 'Raise electric_shapes.max_tracked_slots or electric_shapes.max_tracked_shapes '
+                     '(needs a restart), then clear the count with electric_shapes.reset_stats().'
+           END
+      FROM settings st
+)
+SELECT check_name, status, detail, hint FROM checks ORDER BY position;
+GRANT SELECT ON health TO PUBLIC;
+
+-- The statistics and health checks in Prometheus text exposition format 0.0.4.
+CREATE FUNCTION metrics()
+RETURNS text
+AS 'MODULE_PATHNAME', 'metrics'
+LANGUAGE C STRICT VOLATILE;
+COMMENT ON FUNCTION metrics() IS
+    'electric_shapes statistics and health checks in Prometheus text exposition format 0.0.4';
