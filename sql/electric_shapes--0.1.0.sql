@@ -514,8 +514,8 @@ lagging AS (
      WHERE s.plugin = 'electric_shapes' AND s.lag > st.lag_warning_bytes
 ),
 shaped AS (
-    SELECT c.name, c.relation, c.columns, c.replica, c.filter_node, cl.oid AS table_oid,
-           cl.relreplident,
+    SELECT c.name, c.relation, c.column_numbers, c.needs_full_identity, c.filter_node, c.broken,
+           cl.oid AS table_oid,
            CASE WHEN cl.oid IS NULL THEN NULL
                 ELSE pg_catalog.format('%I.%I', n.nspname, cl.relname) END AS table_name
       FROM electric_shapes.shape_catalog c
@@ -527,27 +527,39 @@ broken_shapes AS (
                AS problem
       FROM shaped s WHERE s.table_oid IS NULL
     UNION ALL
-    SELECT s.name, pg_catalog.format('shape "%s": column "%s" of %s no longer exists', s.name, col, s.table_name)
-      FROM shaped s, pg_catalog.unnest(s.columns) AS col
-     WHERE s.table_oid IS NOT NULL
+    SELECT s.name, pg_catalog.format('shape "%s" on %s: %s', s.name, s.table_name, s.broken)
+      FROM shaped s WHERE s.table_oid IS NOT NULL AND s.broken IS NOT NULL
+    UNION ALL
+    SELECT s.name, pg_catalog.format('shape "%s": column number %s of %s no longer exists', s.name, col, s.table_name)
+      FROM shaped s, pg_catalog.unnest(s.column_numbers) AS col
+     WHERE s.table_oid IS NOT NULL AND s.broken IS NULL
        AND NOT EXISTS (SELECT FROM pg_catalog.pg_attribute att
-                        WHERE att.attrelid = s.table_oid AND att.attname = col
-                          AND att.attnum > 0 AND NOT att.attisdropped)
+                        WHERE att.attrelid = s.table_oid AND att.attnum = col
+                          AND NOT att.attisdropped)
     UNION ALL
     SELECT DISTINCT s.name, pg_catalog.format('shape "%s": its filter reads column number %s of %s, '
                                               'which no longer exists', s.name, m[1], s.table_name)
       FROM shaped s, pg_catalog.regexp_matches(s.filter_node, ':varattno (\d+)', 'g') AS m
-     WHERE s.table_oid IS NOT NULL AND m[1]::int > 0
+     WHERE s.table_oid IS NOT NULL AND s.broken IS NULL AND m[1]::int > 0
        AND NOT EXISTS (SELECT FROM pg_catalog.pg_attribute att
                         WHERE att.attrelid = s.table_oid AND att.attnum = m[1]::int
                           AND NOT att.attisdropped)
 ),
+-- Shapes whose filter or replica mode needs whole old rows, on a table (or a partition of it:
+-- PostgreSQL decodes partitions, each with its own replica identity) that does not log them.
 identity_missing AS (
-    SELECT s.name, s.table_name,
-           CASE s.relreplident WHEN 'd' THEN 'default' WHEN 'n' THEN 'nothing'
-                               WHEN 'i' THEN 'index' ELSE s.relreplident::text END AS identity
+    SELECT s.name, pg_catalog.format('%I.%I', n.nspname, p.relname) AS table_name,
+           CASE p.relreplident WHEN 'd' THEN 'default' WHEN 'n' THEN 'nothing'
+                               WHEN 'i' THEN 'index' ELSE p.relreplident::text END AS identity
       FROM shaped s
-     WHERE s.table_oid IS NOT NULL AND s.replica = 'full' AND s.relreplident <> 'f'
+      CROSS JOIN LATERAL (SELECT s.table_oid AS relid
+                          UNION
+                          SELECT pt.relid FROM pg_catalog.pg_partition_tree(s.table_oid) pt
+                           WHERE pt.isleaf) t
+      JOIN pg_catalog.pg_class p ON p.oid = t.relid
+      JOIN pg_catalog.pg_namespace n ON n.oid = p.relnamespace
+     WHERE s.table_oid IS NOT NULL AND s.needs_full_identity
+       AND p.relkind = 'r' AND p.relreplident <> 'f'
 ),
 slot_count AS (SELECT count(*)::int AS used FROM pg_catalog.pg_replication_slots),
 sender_count AS (SELECT count(*)::int AS used FROM pg_catalog.pg_stat_replication),
