@@ -13,7 +13,7 @@ OBJS = $(PG_SRCS:.cpp=.o) $(PURE_SRCS:.cpp=.o)
 
 # Regression tests: sql/<name>.sql against expected/<name>.out, on a temporary instance whose
 # settings (wal_level=logical, output_plugin_libraries, preload) come from test/regress.conf.
-REGRESS = $(sort $(patsubst sql/%.sql,%,$(filter-out sql/electric_shapes--%,$(wildcard sql/*.sql))))
+REGRESS = $(shell sed -n 's/^test: //p' $(srcdir)/test/schedule)
 REGRESS_OPTS = --temp-instance=$(abs_builddir)/tmp_check --temp-config=$(srcdir)/test/regress.conf
 
 PG_CPPFLAGS = -I$(srcdir)/include

@@ -19,6 +19,9 @@ CREATE TABLE shape_catalog (
 ) WITH (user_catalog_table = true);
 REVOKE ALL ON shape_catalog FROM PUBLIC;
 
+-- Applications call the API; what each function lets a caller do is checked inside it.
+GRANT USAGE ON SCHEMA electric_shapes TO PUBLIC;
+
 CREATE FUNCTION create_shape(name text, relation regclass, where_clause text DEFAULT NULL,
                              columns text[] DEFAULT NULL, replica text DEFAULT 'default')
 RETURNS void

@@ -81,6 +81,26 @@ bool has_user_operator(List *operators)
     return false;
 }
 
+// Names the kinds of expression users write most that a filter may not contain.
+const char *describe_node(Node *node)
+{
+    switch (nodeTag(node)) {
+    case T_CoerceViaIO:
+        return "The expression casts a value through its text form (for example ::text), "
+               "which depends on settings.";
+    case T_CoerceToDomain:
+        return "The expression casts to a domain, which would run its constraints.";
+    case T_ArrayCoerceExpr:
+        return "The expression casts an array.";
+    case T_SubscriptingRef:
+        return "The expression subscripts an array or jsonb value; use operators such as -> instead.";
+    case T_FieldSelect:
+        return "The expression selects a field of a composite value.";
+    default:
+        return psprintf("The expression contains a node of type %d.", (int) nodeTag(node));
+    }
+}
+
 // Refuses, with a precise error, any node a shape filter may not contain.
 bool check_node(Node *node, void *context)
 {
@@ -137,8 +157,7 @@ bool check_node(Node *node, void *context)
     case T_List:
         break;
     default:
-        refuse("expressions of this kind",
-               psprintf("The expression contains a node of type %d.", (int) nodeTag(node)));
+        refuse("expressions of this kind", describe_node(node));
     }
 
     if (!IsA(node, List)) {
@@ -179,14 +198,13 @@ Node *parse_single_expression(const char *where_clause, const char **statement)
                   select->withClause == nullptr;
     if (!single)
         ereport(ERROR, (errcode(ERRCODE_SYNTAX_ERROR),
-                        errmsg("where_clause must be exactly one SQL expression"),
+                        errmsg("not exactly one SQL expression"),
                         errdetail("Got: %s", where_clause), errhint("%s", kSyntaxHint)));
     return select->whereClause;
 }
 
-}  // namespace
-
-Node *compile_where_clause(Relation relation, const char *where_clause)
+// Parses and analyzes the clause as PostgreSQL would after WHERE.
+Node *analyze_where_clause(Relation relation, const char *where_clause)
 {
     const char *statement = nullptr;
     Node *raw = parse_single_expression(where_clause, &statement);
@@ -199,6 +217,33 @@ Node *compile_where_clause(Relation relation, const char *where_clause)
     Node *expr = transformWhereClause(pstate, raw, EXPR_KIND_WHERE, "WHERE");
     assign_expr_collations(pstate, expr);
     free_parsestate(pstate);
+    return expr;
+}
+
+}  // namespace
+
+Node *compile_where_clause(Relation relation, const char *where_clause)
+{
+    // The parser's errors point into the wrapped statement, not into anything the user typed:
+    // they are raised again naming the where_clause, without a cursor position. Nothing is
+    // survived here (the error is always raised again), so no resource outlives the catch.
+    MemoryContext context = CurrentMemoryContext;
+    Node *expr = nullptr;
+    PG_TRY();
+    {
+        expr = analyze_where_clause(relation, where_clause);
+    }
+    PG_CATCH();
+    {
+        MemoryContextSwitchTo(context);
+        ErrorData *error = CopyErrorData();
+        FlushErrorState();
+        ereport(ERROR, (errcode(error->sqlerrcode),
+                        errmsg("invalid where_clause: %s", error->message),
+                        error->detail ? errdetail("%s", error->detail) : 0,
+                        errhint("%s", error->hint ? error->hint : kSyntaxHint)));
+    }
+    PG_END_TRY();
 
     check_node(expr, nullptr);
     return expr;

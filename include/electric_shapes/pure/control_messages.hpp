@@ -1,0 +1,34 @@
+// The stream's control messages (SPEC section 3): begin, commit, must-refetch and the shape
+// lifecycle announcements. Kept apart from row messages so their exact form is unit-tested.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace es::control {
+
+// {"headers":{"control":"begin","lsn":"L","txids":[X]}}
+void append_begin(std::string &out, uint64_t lsn, uint64_t txid);
+
+// {"headers":{"control":"commit","lsn":"L","txids":[X],"commit_time":"T"}}
+void append_commit(std::string &out, uint64_t lsn, uint64_t txid, const std::string &commit_time);
+
+// {"headers":{"control":"must-refetch","shapes":[...],"relation":R,"reason":"...","lsn":"L","op_position":N}}
+// relation_json is the ready ["schema","table"] array.
+void append_must_refetch(std::string &out, const std::vector<const std::string *> &shapes,
+                         const std::string &relation_json, const char *reason, uint64_t lsn,
+                         uint64_t op_position);
+
+// {"headers":{"control":"shape-added"|"shape-dropped","shapes":["x"],"lsn":"L","op_position":N}}
+void append_lifecycle(std::string &out, bool added, const std::string &shape, uint64_t lsn,
+                      uint64_t op_position);
+
+// Appends "shapes":["a","b"] (names are well-formed shape names and need no escaping).
+void append_shapes(std::string &out, const std::vector<const std::string *> &shapes);
+
+// Formats microseconds since 2000-01-01 00:00 UTC (PostgreSQL's epoch) as ISO 8601 in UTC,
+// e.g. 2024-05-01T12:30:00.123456Z.
+std::string iso8601_utc(int64_t postgres_microseconds);
+
+}  // namespace es::control

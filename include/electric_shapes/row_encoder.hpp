@@ -1,0 +1,69 @@
+// Writes the key and the value objects of shape messages from decoded rows. Each column's text
+// is produced at most once per change, however many shapes and messages use it: one decode of
+// a row serves every shape.
+#pragma once
+
+#include "electric_shapes/postgres.hpp"
+#include "electric_shapes/pure/plugin_options.hpp"
+
+extern "C" {
+#include "executor/tuptable.h"
+}
+
+namespace es {
+
+struct RelationInfo;
+
+enum class Row { Old, New };
+
+// Which projected columns a value object holds.
+enum class Columns {
+    All,          // every projected column with a known value
+    Key,          // the key columns only
+    KeyAndChanged,  // the key plus the columns whose value changed
+    Changed,      // the columns whose value changed (old values of an update)
+};
+
+class RowEncoder {
+public:
+    explicit RowEncoder(ValuesMode mode) : mode_(mode) {}
+
+    // Starts a change: the relation and its rows (either may be null). unknown marks columns of
+    // the new row whose value is not in the WAL (unchanged TOAST that no old row could supply).
+    void start(const RelationInfo *info, TupleTableSlot *old_row, TupleTableSlot *new_row,
+               const std::vector<bool> *unknown);
+
+    // True when some column of projection is unknown in the new row.
+    bool misses_values(const std::vector<AttrNumber> &projection) const;
+
+    // True when the key differs between the old and the new row.
+    bool key_changed();
+
+    // Appends the row's key as a JSON string.
+    void append_key(std::string &out, Row row);
+
+    // Appends a JSON object of the row's columns of projection chosen by which.
+    void append_object(std::string &out, Row row, const std::vector<AttrNumber> &projection,
+                       Columns which);
+
+    // True when the update changed the column (always true without an old row).
+    bool changed(AttrNumber attnum);
+
+private:
+    // The column's text output, produced once per change; nullptr for NULL.
+    const char *text(Row row, AttrNumber attnum);
+    void append_value(std::string &out, AttrNumber attnum, const char *value);
+    bool is_key(AttrNumber attnum) const;
+
+    ValuesMode mode_;
+    const RelationInfo *info_ = nullptr;
+    TupleTableSlot *rows_[2] = {nullptr, nullptr};
+    const std::vector<bool> *unknown_ = nullptr;
+    // Per change caches, indexed by attnum - 1.
+    std::vector<const char *> texts_[2];
+    std::vector<bool> text_done_[2];
+    std::vector<signed char> changed_;  // -1 unknown yet, 0 no, 1 yes
+    std::string key_scratch_;
+};
+
+}  // namespace es

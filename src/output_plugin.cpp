@@ -1,0 +1,674 @@
+// The electric_shapes logical decoding output plugin: one decoding pass serves every shape, and
+// each change becomes the messages its shapes should see (SPEC section 3). The callbacks below
+// read top to bottom: startup (options), begin (lazy load of shapes), change (match matrix and
+// messages), truncate (must-refetch), commit (catalog changes applied, lifecycle announced).
+#include "electric_shapes/output_settings.hpp"
+#include "electric_shapes/pg_boundary.hpp"
+#include "electric_shapes/pure/control_messages.hpp"
+#include "electric_shapes/pure/json_writer.hpp"
+#include "electric_shapes/relation_info.hpp"
+#include "electric_shapes/row_encoder.hpp"
+#include "electric_shapes/shape_catalog.hpp"
+#include "electric_shapes/shape_registry.hpp"
+#include "electric_shapes/stats.hpp"
+
+extern "C" {
+#include "access/transam.h"
+#include "executor/executor.h"
+#include "lib/ilist.h"
+#include "nodes/makefuncs.h"
+#include "replication/logical.h"
+#include "replication/output_plugin.h"
+#include "replication/snapbuild.h"
+#include "utils/builtins.h"
+#include "utils/rel.h"
+#include "utils/timestamp.h"
+}
+
+namespace es {
+
+namespace {
+
+// How often, in changes, progress is reported while nothing is sent (pgoutput uses 100 too).
+constexpr int kProgressEveryChanges = 100;
+
+// The shortest time between two warnings about failing filters.
+constexpr int kFilterWarningIntervalMs = 10000;
+
+enum class Action { Delete, Insert, Update, MustRefetch };
+
+// What one change means for one shape.
+struct Decision {
+    Shape *shape;
+    Action action;
+    stats::Emit kind;
+};
+
+// Shapes that receive the same message.
+struct Group {
+    Action action;
+    uint32 payload;  // equal payload ids give equal messages for this change
+    std::vector<const std::string *> shapes;
+    std::vector<stats::Emit> kinds;
+};
+
+// A shape catalog change seen in the current transaction, applied at its commit.
+struct CatalogChange {
+    bool added;
+    ShapeDefinition definition;  // name only, for drops
+};
+
+struct PluginState {
+    explicit PluginState(PluginOptions parsed, MemoryContext parent)
+        : options(std::move(parsed)), encoder(options.values)
+    {
+        context = AllocSetContextCreate(parent, "electric_shapes", ALLOCSET_DEFAULT_SIZES);
+        change_context = AllocSetContextCreate(context, "electric_shapes change", ALLOCSET_DEFAULT_SIZES);
+        relations = std::make_unique<RelationCache>(context);
+        registry = std::make_unique<ShapeRegistry>(options, context);
+    }
+
+    PluginOptions options;
+    MemoryContext context = nullptr;
+    MemoryContext change_context = nullptr;  // reset after every change
+    std::unique_ptr<RelationCache> relations;
+    std::unique_ptr<ShapeRegistry> registry;
+    RowEncoder encoder;
+    EState *estate = nullptr;
+    ExprContext *econtext = nullptr;
+    PinnedSettings pinned;
+    stats::SlotStats *stats = nullptr;
+    bool loaded = false;
+    Oid catalog = InvalidOid;
+    int changes_since_progress = 0;
+    TimestampTz last_filter_warning = 0;
+    uint64 filter_errors_unreported = 0;
+
+    // The transaction being decoded.
+    XLogRecPtr lsn = InvalidXLogRecPtr;
+    uint64 txid = 0;
+    bool begun = false;  // a message of this transaction was sent
+    uint64 op_position = 0;
+    std::vector<CatalogChange> catalog_changes;
+
+    // Scratch, reused from change to change.
+    std::string message;
+    std::vector<bool> unknown;
+    std::vector<Decision> decisions;
+    std::vector<Group> groups;
+};
+
+// The plugin state of a decoding context.
+PluginState *state_of(LogicalDecodingContext *ctx)
+{
+    return static_cast<PluginState *>(ctx->output_plugin_private);
+}
+
+// The 64-bit transaction id (epoch and xid) of a recent xid, as pg_current_xact_id() shows it.
+uint64 full_transaction_id(TransactionId xid)
+{
+    FullTransactionId next = ReadNextFullTransactionId();
+    uint64 epoch = EpochFromFullTransactionId(next);
+    if (xid > XidFromFullTransactionId(next) && epoch > 0)
+        epoch--;
+    return (epoch << 32) | xid;
+}
+
+// Reports progress every so many changes, and at every transaction end, so that a stream that
+// filters everything out still gets keepalives and lag figures.
+void report_progress(LogicalDecodingContext *ctx, PluginState *state, bool skipped_transaction)
+{
+    if (ctx->end_xact || ++state->changes_since_progress >= kProgressEveryChanges) {
+        OutputPluginUpdateProgress(ctx, skipped_transaction);
+        state->changes_since_progress = 0;
+    }
+}
+
+// Sends state->message as one message, after the transaction's begin message when asked for.
+void send(LogicalDecodingContext *ctx, PluginState *state)
+{
+    if (!state->begun) {
+        state->begun = true;
+        if (state->options.include_transaction) {
+            std::string &begin = state->message;
+            size_t body = begin.size();
+            control::append_begin(begin, state->lsn, state->txid);
+            OutputPluginPrepareWrite(ctx, true);
+            appendBinaryStringInfo(ctx->out, begin.data() + body, begin.size() - body);
+            OutputPluginWrite(ctx, true);
+            begin.resize(body);
+        }
+    }
+    OutputPluginPrepareWrite(ctx, true);
+    appendBinaryStringInfo(ctx->out, state->message.data(), state->message.size());
+    OutputPluginWrite(ctx, true);
+    stats::bytes_emitted(state->stats, state->message.size());
+}
+
+// Loads the shapes as of this transaction's commit, leaving out those it creates itself.
+void load_shapes(LogicalDecodingContext *ctx, PluginState *state, ReorderBufferTXN *txn)
+{
+    state->catalog = catalog::table_oid();
+    if (!OidIsValid(state->catalog))
+        return;  // the extension is not (yet) in this database; look again next transaction
+
+    int count = 1 + txn->nsubtxns;
+    auto *xids = static_cast<TransactionId *>(
+        MemoryContextAlloc(state->change_context, sizeof(TransactionId) * count));
+    int n = 0;
+    xids[n++] = txn->xid;
+    // dlist_foreach and dlist_container rely on C-only builtins, so the list is walked by hand.
+    for (dlist_node *node = txn->subtxns.head.next; node && node != &txn->subtxns.head && n < count;
+         node = node->next) {
+        auto *sub = reinterpret_cast<ReorderBufferTXN *>(reinterpret_cast<char *>(node) -
+                                                         offsetof(ReorderBufferTXN, node));
+        xids[n++] = sub->xid;
+    }
+    Snapshot snapshot = SnapBuildGetOrBuildSnapshot(ctx->snapshot_builder, txn->xid);
+    state->registry->load(state->catalog, snapshot, xids, n);
+    state->loaded = true;
+    MemoryContextReset(state->change_context);
+}
+
+// Remembers an insert or delete of the shapes catalog, to apply at commit.
+void note_catalog_change(PluginState *state, Relation relation, ReorderBufferChange *change)
+{
+    TupleDesc desc = RelationGetDescr(relation);
+    switch (change->action) {
+    case REORDER_BUFFER_CHANGE_INSERT:
+        if (change->data.tp.newtuple)
+            state->catalog_changes.push_back(
+                {true, ShapeRegistry::read_row(&change->data.tp.newtuple->tuple, desc)});
+        break;
+    case REORDER_BUFFER_CHANGE_DELETE:
+        if (change->data.tp.oldtuple) {
+            // The old key holds the name; a full definition is not needed to drop.
+            Datum values[catalog::ColumnCount];
+            bool nulls[catalog::ColumnCount];
+            heap_deform_tuple(&change->data.tp.oldtuple->tuple, desc, values, nulls);
+            char *name = TextDatumGetCString(values[catalog::Name - 1]);
+            CatalogChange dropped{false, {}};
+            dropped.definition.name = name;
+            state->catalog_changes.push_back(std::move(dropped));
+        }
+        break;
+    default:
+        break;  // the API never updates the catalog
+    }
+}
+
+// Fills slot with a decoded tuple.
+void store_row(TupleTableSlot *slot, HeapTuple tuple, TupleDesc desc)
+{
+    ExecClearTuple(slot);
+    heap_deform_tuple(tuple, desc, slot->tts_values, slot->tts_isnull);
+    ExecStoreVirtualTuple(slot);
+}
+
+// Replaces unchanged TOAST values of the new row by the old row's values where the WAL has them;
+// marks the others unknown.
+void resolve_unchanged_toast(PluginState *state, const RelationInfo *info, TupleTableSlot *old_row,
+                             TupleTableSlot *new_row)
+{
+    state->unknown.assign(info->columns.size(), false);
+    if (!new_row)
+        return;
+    for (size_t i = 0; i < info->columns.size(); i++) {
+        if (info->columns[i].typlen != -1 || new_row->tts_isnull[i] ||
+            !VARATT_IS_EXTERNAL_ONDISK(DatumGetPointer(new_row->tts_values[i])))
+            continue;
+        bool old_has_it = old_row && !old_row->tts_isnull[i] &&
+                          !VARATT_IS_EXTERNAL_ONDISK(DatumGetPointer(old_row->tts_values[i]));
+        if (old_has_it)
+            new_row->tts_values[i] = old_row->tts_values[i];
+        else
+            state->unknown[i] = true;
+    }
+}
+
+enum class Match { No, Yes, Unknown };
+
+struct FilterCall {
+    ExprState *filter;
+    ExprContext *econtext;
+    Datum result;
+    bool isnull;
+};
+
+// Evaluates a filter; runs inside es::pg_try.
+void evaluate_filter(void *arg)
+{
+    auto *call = static_cast<FilterCall *>(arg);
+    call->result = ExecEvalExprSwitchContext(call->filter, call->econtext, &call->isnull);
+}
+
+// Logs a failing filter, at most once per interval, counting what it did not log.
+void warn_filter_error(PluginState *state, const Shape *shape, const char *message)
+{
+    stats::filter_error(state->stats, shape->definition.name.c_str());
+    state->filter_errors_unreported++;
+    TimestampTz now = GetCurrentTimestamp();
+    if (state->last_filter_warning != 0 &&
+        !TimestampDifferenceExceeds(state->last_filter_warning, now, kFilterWarningIntervalMs))
+        return;
+    ereport(WARNING,
+            (errcode(ERRCODE_DATA_EXCEPTION),
+             errmsg("filter of shape \"%s\" failed on a row, which counts as no match: %s",
+                    shape->definition.name.c_str(), message),
+             errdetail("%llu filter errors since the last such warning.",
+                       (unsigned long long) state->filter_errors_unreported),
+             errhint("Fix the shape's where_clause; the stream and the other shapes go on.")));
+    state->last_filter_warning = now;
+    state->filter_errors_unreported = 0;
+}
+
+// Tests a row against a shape's filter; an error in the filter counts as no match.
+Match matches(PluginState *state, const Shape *shape, TupleTableSlot *row)
+{
+    if (!row)
+        return Match::No;
+    if (!shape->filter)
+        return Match::Yes;
+    int column = -1;
+    while ((column = bms_next_member(shape->filter_columns, column)) >= 0) {
+        AttrNumber attnum = column + FirstLowInvalidHeapAttributeNumber;
+        if (attnum > 0 && row != nullptr && state->unknown[attnum - 1] &&
+            row == state->econtext->ecxt_scantuple)
+            return Match::Unknown;
+    }
+    FilterCall call{shape->filter, state->econtext, (Datum) 0, true};
+    state->econtext->ecxt_scantuple = row;
+    char *message = nullptr;
+    if (!pg_try(evaluate_filter, &call, &message)) {
+        warn_filter_error(state, shape, message);
+        return Match::No;
+    }
+    return (!call.isnull && DatumGetBool(call.result)) ? Match::Yes : Match::No;
+}
+
+// The decisions of SPEC section 3's match matrix for one shape and one change.
+void decide(PluginState *state, Shape *shape, ReorderBufferChangeType action, TupleTableSlot *old_row,
+            TupleTableSlot *new_row, bool key_changed)
+{
+    auto add = [&](Action a, stats::Emit kind) { state->decisions.push_back({shape, a, kind}); };
+    state->econtext->ecxt_scantuple = nullptr;
+
+    if (action == REORDER_BUFFER_CHANGE_INSERT) {
+        Match now = matches(state, shape, new_row);
+        if (now == Match::Yes)
+            add(Action::Insert, stats::Emit::Insert);
+        return;
+    }
+    if (action == REORDER_BUFFER_CHANGE_DELETE) {
+        if (matches(state, shape, old_row) == Match::Yes)
+            add(Action::Delete, stats::Emit::Delete);
+        return;
+    }
+
+    // An update. The new row may carry unknown (unchanged TOAST) values.
+    state->econtext->ecxt_scantuple = new_row;
+    Match after = matches(state, shape, new_row);
+    // Without an old row the key and every column the filter reads (the replica identity) are
+    // unchanged, so the old row matched exactly when the new one does.
+    Match before = old_row ? matches(state, shape, old_row) : after;
+    if (after == Match::Unknown) {
+        add(Action::MustRefetch, stats::Emit::MustRefetch);
+        return;
+    }
+    bool was = before == Match::Yes, is = after == Match::Yes;
+    bool needs_whole_row = is && (!was || key_changed);
+    if (needs_whole_row && state->encoder.misses_values(shape->projection)) {
+        add(Action::MustRefetch, stats::Emit::MustRefetch);
+        return;
+    }
+    if (key_changed) {
+        if (was)
+            add(Action::Delete, stats::Emit::Delete);
+        if (is)
+            add(Action::Insert, stats::Emit::Insert);
+    } else if (!was && is) {
+        add(Action::Insert, stats::Emit::MoveIn);
+    } else if (was && !is) {
+        add(Action::Delete, stats::Emit::MoveOut);
+    } else if (was && is) {
+        bool any_changed = false;
+        for (AttrNumber attnum : shape->projection)
+            any_changed = any_changed || (!state->unknown[attnum - 1] && state->encoder.changed(attnum));
+        if (any_changed)
+            add(Action::Update, stats::Emit::Update);
+    }
+}
+
+// The payload id of a decision: shapes whose messages for this change are equal share it.
+uint32 payload_of(const Decision &decision)
+{
+    const Shape *shape = decision.shape;
+    bool full = shape->definition.replica_full;
+    switch (decision.action) {
+    case Action::MustRefetch:
+        return 0;  // the same for every shape
+    case Action::Delete:
+        return full ? 1 + shape->projection_id : 0;  // replica default sends the key alone
+    case Action::Insert:
+        return 1 + shape->projection_id;  // the whole projected row, whatever the replica mode
+    case Action::Update:
+        return 1 + 2 * shape->projection_id + (full ? 1 : 0);
+    }
+    return 0;
+}
+
+// Groups decisions into messages: one per distinct (action, payload), shapes sorted, deletes
+// first so that a key change reads as delete-then-insert.
+void group_decisions(PluginState *state)
+{
+    state->groups.clear();
+    for (const Decision &decision : state->decisions) {
+        uint32 payload = payload_of(decision);
+        Group *group = nullptr;
+        for (Group &g : state->groups) {
+            if (g.action == decision.action && g.payload == payload)
+                group = &g;
+        }
+        if (!group) {
+            state->groups.push_back({decision.action, payload, {}, {}});
+            group = &state->groups.back();
+        }
+        group->shapes.push_back(&decision.shape->definition.name);
+        group->kinds.push_back(decision.kind);
+    }
+    std::sort(state->groups.begin(), state->groups.end(), [](const Group &a, const Group &b) {
+        if (a.action != b.action)
+            return a.action < b.action;
+        return *a.shapes.front() < *b.shapes.front();
+    });
+}
+
+// A shape of the group, to render its payload (all shapes of a group render the same).
+const Shape *representative(PluginState *state, const Group &group)
+{
+    for (const Decision &decision : state->decisions) {
+        if (&decision.shape->definition.name == group.shapes.front())
+            return decision.shape;
+    }
+    return nullptr;
+}
+
+// Writes the message of a group into state->message.
+void render(PluginState *state, const RelationInfo *info, const Group &group, const Shape *shape)
+{
+    std::string &out = state->message;
+    out.clear();
+    if (group.action == Action::MustRefetch) {
+        control::append_must_refetch(out, group.shapes, info->relation_json, "unchanged-toast",
+                                     state->lsn, state->op_position);
+        return;
+    }
+    static const char *const operation[] = {"delete", "insert", "update"};
+    out.append("{\"headers\":{\"operation\":\"");
+    out.append(operation[static_cast<int>(group.action)]);
+    out.append("\",\"relation\":");
+    out.append(info->relation_json);
+    out.push_back(',');
+    control::append_shapes(out, group.shapes);
+    out.append(",\"lsn\":\"");
+    json::append_uint(out, state->lsn);
+    out.append("\",\"op_position\":");
+    json::append_uint(out, state->op_position);
+    out.append(",\"txids\":[");
+    json::append_uint(out, state->txid);
+    out.append("]},\"key\":");
+
+    RowEncoder &encoder = state->encoder;
+    bool full = shape->definition.replica_full;
+    const std::vector<AttrNumber> &projection = shape->projection;
+    switch (group.action) {
+    case Action::Delete:
+        encoder.append_key(out, Row::Old);
+        out.append(",\"value\":");
+        encoder.append_object(out, Row::Old, projection, full ? Columns::All : Columns::Key);
+        break;
+    case Action::Insert:
+        encoder.append_key(out, Row::New);
+        out.append(",\"value\":");
+        encoder.append_object(out, Row::New, projection, Columns::All);
+        break;
+    case Action::Update:
+        encoder.append_key(out, Row::New);
+        out.append(",\"value\":");
+        encoder.append_object(out, Row::New, projection, full ? Columns::All : Columns::KeyAndChanged);
+        if (full) {
+            out.append(",\"old_value\":");
+            encoder.append_object(out, Row::Old, projection, Columns::Changed);
+        }
+        break;
+    case Action::MustRefetch:
+        break;
+    }
+    out.push_back('}');
+}
+
+// Turns one change of a shaped relation into its messages.
+bool process_change(LogicalDecodingContext *ctx, PluginState *state, Relation relation,
+                    ReorderBufferChange *change, const std::vector<Shape *> &shapes)
+{
+    RelationInfo *info = state->relations->get(relation);
+    uint64 generation = state->relations->generation();
+    HeapTuple old_tuple = change->data.tp.oldtuple ? &change->data.tp.oldtuple->tuple : nullptr;
+    HeapTuple new_tuple = change->data.tp.newtuple ? &change->data.tp.newtuple->tuple : nullptr;
+    if (change->action == REORDER_BUFFER_CHANGE_DELETE && !old_tuple)
+        return false;  // REPLICA IDENTITY NOTHING: no key to send
+    TupleTableSlot *old_row = old_tuple ? info->old_slot : nullptr;
+    TupleTableSlot *new_row = new_tuple ? info->new_slot : nullptr;
+    if (old_row)
+        store_row(old_row, old_tuple, info->desc);
+    if (new_row)
+        store_row(new_row, new_tuple, info->desc);
+    resolve_unchanged_toast(state, info, old_row, new_row);
+    state->encoder.start(info, old_row, new_row, &state->unknown);
+    bool key_changed = state->encoder.key_changed();
+
+    state->decisions.clear();
+    for (Shape *shape : shapes) {
+        if (state->registry->prepare(shape, info, generation))
+            decide(state, shape, change->action, old_row, new_row, key_changed);
+    }
+    if (state->decisions.empty())
+        return false;
+
+    group_decisions(state);
+    for (const Group &group : state->groups) {
+        render(state, info, group, representative(state, group));
+        send(ctx, state);
+        for (size_t i = 0; i < group.shapes.size(); i++)
+            stats::shape_emitted(state->stats, group.shapes[i]->c_str(), group.kinds[i],
+                                 state->message.size(), state->lsn);
+        state->op_position++;
+    }
+    return true;
+}
+
+// ---- callbacks ---------------------------------------------------------------------------
+
+// Parses the options and sets up the plugin state, owned by the decoding context.
+void startup(LogicalDecodingContext *ctx, OutputPluginOptions *opt, bool is_init)
+{
+    std::vector<RawOption> raw;
+    ListCell *cell;
+    foreach (cell, ctx->output_plugin_options) {
+        DefElem *elem = lfirst_node(DefElem, cell);
+        if (elem->arg)
+            raw.emplace_back(elem->defname, std::string(strVal(elem->arg)));
+        else
+            raw.emplace_back(elem->defname, std::nullopt);
+    }
+    auto *state = new PluginState(parse_plugin_options(raw), ctx->context);
+    raw.clear();
+    ctx->output_plugin_private = state;
+    attach_to_context(ctx->context, state);
+    opt->output_type = OUTPUT_PLUGIN_TEXTUAL_OUTPUT;
+    opt->receive_rewrites = false;
+    if (is_init)
+        return;
+
+    MemoryContext old = MemoryContextSwitchTo(state->context);
+    state->estate = CreateExecutorState();
+    state->econtext = GetPerTupleExprContext(state->estate);
+    MemoryContextSwitchTo(old);
+    pin_output_settings(&state->pinned);
+    state->stats = stats::open_slot(NameStr(ctx->slot->data.name));
+}
+
+// Restores the session's settings; the state itself goes with the decoding context.
+void shutdown(LogicalDecodingContext *ctx)
+{
+    PluginState *state = state_of(ctx);
+    if (state)
+        unpin_output_settings(&state->pinned);
+}
+
+// Starts a transaction: its identity, and the shapes if not loaded yet.
+void begin(LogicalDecodingContext *ctx, ReorderBufferTXN *txn)
+{
+    PluginState *state = state_of(ctx);
+    state->lsn = txn->final_lsn;
+    state->txid = full_transaction_id(txn->xid);
+    state->begun = false;
+    state->op_position = 0;
+    state->catalog_changes.clear();
+    if (!state->loaded)
+        load_shapes(ctx, state, txn);
+}
+
+// One change: catalog changes are noted, changes of shaped tables become messages.
+void change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn, Relation relation,
+            ReorderBufferChange *change)
+{
+    PluginState *state = state_of(ctx);
+    bool emitted = false;
+    if (state->loaded) {
+        MemoryContext old = MemoryContextSwitchTo(state->change_context);
+        Oid relid = RelationGetRelid(relation);
+        if (relid == state->catalog) {
+            note_catalog_change(state, relation, change);
+        } else if (const std::vector<Shape *> *shapes = state->registry->shapes_of(relid)) {
+            emitted = process_change(ctx, state, relation, change, *shapes);
+        }
+        MemoryContextSwitchTo(old);
+        MemoryContextReset(state->change_context);
+        ResetExprContext(state->econtext);
+    }
+    stats::change_decoded(state->stats, emitted);
+    report_progress(ctx, state, false);
+}
+
+// TRUNCATE of shaped tables: their shapes must refetch.
+void truncate(LogicalDecodingContext *ctx, ReorderBufferTXN *txn, int nrelations,
+              Relation relations[], ReorderBufferChange *change)
+{
+    PluginState *state = state_of(ctx);
+    if (!state->loaded)
+        return;
+    for (int i = 0; i < nrelations; i++) {
+        const std::vector<Shape *> *shapes = state->registry->shapes_of(RelationGetRelid(relations[i]));
+        if (!shapes)
+            continue;
+        const RelationInfo *info = state->relations->get(relations[i]);
+        std::vector<const std::string *> &names = state->groups.emplace_back().shapes;
+        names.clear();
+        for (const Shape *shape : *shapes)
+            names.push_back(&shape->definition.name);
+        state->message.clear();
+        control::append_must_refetch(state->message, names, info->relation_json, "truncate",
+                                     state->lsn, state->op_position);
+        state->groups.clear();
+        send(ctx, state);
+        for (const Shape *shape : *shapes)
+            stats::shape_emitted(state->stats, shape->definition.name.c_str(),
+                                 stats::Emit::MustRefetch, state->message.size(), state->lsn);
+        state->op_position++;
+    }
+    report_progress(ctx, state, false);
+}
+
+// Ends a transaction: applies its shape catalog changes, announcing those of selected shapes.
+void commit(LogicalDecodingContext *ctx, ReorderBufferTXN *txn, XLogRecPtr commit_lsn)
+{
+    PluginState *state = state_of(ctx);
+    for (CatalogChange &catalog_change : state->catalog_changes) {
+        std::string name = catalog_change.definition.name;
+        bool announce = catalog_change.added ? state->registry->add(std::move(catalog_change.definition))
+                                             : state->registry->remove(name);
+        if (!announce)
+            continue;
+        state->message.clear();
+        control::append_lifecycle(state->message, catalog_change.added, name, state->lsn,
+                                  state->op_position++);
+        send(ctx, state);
+    }
+    state->catalog_changes.clear();
+
+    if (state->begun && state->options.include_transaction) {
+        state->message.clear();
+        control::append_commit(state->message, state->lsn, state->txid,
+                               control::iso8601_utc(txn->xact_time.commit_time));
+        send(ctx, state);
+    }
+    stats::transaction_decoded(state->stats, state->begun, state->lsn, txn->xact_time.commit_time);
+    if (ctx->reorder)
+        stats::spill_bytes(state->stats, ctx->reorder->spillBytes);
+    report_progress(ctx, state, !state->begun);
+}
+
+}  // namespace
+
+}  // namespace es
+
+extern "C" {
+
+// Each callback runs its C++ body behind the error boundary.
+static void es_startup(LogicalDecodingContext *ctx, OutputPluginOptions *opt, bool is_init)
+{
+    es::guarded([&] { es::startup(ctx, opt, is_init); });
+}
+
+static void es_shutdown(LogicalDecodingContext *ctx)
+{
+    es::guarded([&] { es::shutdown(ctx); });
+}
+
+static void es_begin(LogicalDecodingContext *ctx, ReorderBufferTXN *txn)
+{
+    es::guarded([&] { es::begin(ctx, txn); });
+}
+
+static void es_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn, Relation relation,
+                      ReorderBufferChange *change)
+{
+    es::guarded([&] { es::change(ctx, txn, relation, change); });
+}
+
+static void es_truncate(LogicalDecodingContext *ctx, ReorderBufferTXN *txn, int nrelations,
+                        Relation relations[], ReorderBufferChange *change)
+{
+    es::guarded([&] { es::truncate(ctx, txn, nrelations, relations, change); });
+}
+
+static void es_commit(LogicalDecodingContext *ctx, ReorderBufferTXN *txn, XLogRecPtr commit_lsn)
+{
+    es::guarded([&] { es::commit(ctx, txn, commit_lsn); });
+}
+
+// The output plugin's entry point: PostgreSQL looks it up by name when a slot uses the plugin.
+extern PGDLLEXPORT void _PG_output_plugin_init(OutputPluginCallbacks *cb);
+
+void _PG_output_plugin_init(OutputPluginCallbacks *cb)
+{
+    cb->startup_cb = es_startup;
+    cb->begin_cb = es_begin;
+    cb->change_cb = es_change;
+    cb->truncate_cb = es_truncate;
+    cb->commit_cb = es_commit;
+    cb->shutdown_cb = es_shutdown;
+}
+
+}

@@ -1,0 +1,153 @@
+// The relation cache of the output plugin (see relation_info.hpp). Entries are rebuilt lazily
+// after a relcache invalidation, as pgoutput does: the callback only clears a flag, since it may
+// run at times when catalog access is not allowed.
+#include "electric_shapes/pure/json_writer.hpp"
+#include "electric_shapes/relation_info.hpp"
+
+extern "C" {
+#include "access/tupdesc.h"
+#include "catalog/pg_type.h"
+#include "executor/executor.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+}
+
+namespace es {
+
+namespace {
+
+RelationCache *active_cache = nullptr;  // the cache the relcache callback reaches
+bool callback_registered = false;
+
+// Relcache invalidation callback: marks entries stale; no catalog access here.
+void relcache_callback(Datum, Oid relid)
+{
+    if (active_cache)
+        active_cache->invalidate(relid);
+}
+
+// How values of a type are written in json mode, looking through domains.
+JsonKind json_kind_of(Oid type)
+{
+    switch (getBaseType(type)) {
+    case BOOLOID:
+        return JsonKind::Bool;
+    case INT2OID:
+    case INT4OID:
+    case INT8OID:
+    case FLOAT4OID:
+    case FLOAT8OID:
+    case NUMERICOID:
+        return JsonKind::Number;
+    case JSONOID:
+    case JSONBOID:
+        return JsonKind::Json;
+    default:
+        return JsonKind::String;
+    }
+}
+
+}  // namespace
+
+RelationCache::RelationCache(MemoryContext parent) : parent_(parent)
+{
+    if (!callback_registered) {
+        CacheRegisterRelcacheCallback(relcache_callback, (Datum) 0);
+        callback_registered = true;
+    }
+    active_cache = this;
+}
+
+RelationCache::~RelationCache()
+{
+    if (active_cache == this)
+        active_cache = nullptr;
+}
+
+void RelationCache::invalidate(Oid relid)
+{
+    generation_++;
+    if (!OidIsValid(relid)) {
+        for (auto &entry : entries_)
+            entry.second->valid = false;
+        return;
+    }
+    auto found = entries_.find(relid);
+    if (found != entries_.end())
+        found->second->valid = false;
+}
+
+RelationInfo *RelationCache::get(Relation rel)
+{
+    Oid relid = RelationGetRelid(rel);
+    auto found = entries_.find(relid);
+    RelationInfo *info;
+    if (found == entries_.end()) {
+        info = new RelationInfo();
+        entries_.emplace(relid, std::unique_ptr<RelationInfo>(info));
+    } else {
+        info = found->second.get();
+        if (info->valid)
+            return info;
+    }
+    build(info, rel);
+    return info;
+}
+
+// Fills info from rel; PostgreSQL calls here keep no C++ temporaries alive.
+void RelationCache::build(RelationInfo *info, Relation rel)
+{
+    if (info->context)
+        MemoryContextDelete(info->context);
+    info->context = AllocSetContextCreate(parent_, "electric_shapes relation", ALLOCSET_SMALL_SIZES);
+    MemoryContext old = MemoryContextSwitchTo(info->context);
+
+    info->relid = RelationGetRelid(rel);
+    char *schema = get_namespace_name(RelationGetNamespace(rel));
+    const char *table = RelationGetRelationName(rel);
+    info->desc = CreateTupleDescCopy(RelationGetDescr(rel));
+    info->old_slot = MakeSingleTupleTableSlot(info->desc, &TTSOpsVirtual);
+    info->new_slot = MakeSingleTupleTableSlot(info->desc, &TTSOpsVirtual);
+
+    info->relation_json.clear();
+    info->relation_json.push_back('[');
+    json::append_string(info->relation_json, schema);
+    info->relation_json.push_back(',');
+    json::append_string(info->relation_json, table);
+    info->relation_json.push_back(']');
+    info->key_prefix.clear();
+    info->key_prefix.append("\"").append(schema).append("\".\"").append(table).append("\"");
+
+    info->key_columns.clear();
+    Oid pk = RelationGetPrimaryKeyIndex(rel);
+    if (OidIsValid(pk)) {
+        Relation index = RelationIdGetRelation(pk);
+        for (int i = 0; i < index->rd_index->indnkeyatts; i++)
+            info->key_columns.push_back(index->rd_index->indkey.values[i]);
+        RelationClose(index);
+    }
+
+    info->columns.clear();
+    info->columns.resize(info->desc->natts);
+    for (int i = 0; i < info->desc->natts; i++) {
+        Form_pg_attribute attr = TupleDescAttr(info->desc, i);
+        ColumnInfo &column = info->columns[i];
+        column.dropped = attr->attisdropped;
+        if (column.dropped)
+            continue;
+        Oid output_function;
+        bool is_varlena;
+        getTypeOutputInfo(attr->atttypid, &output_function, &is_varlena);
+        fmgr_info_cxt(output_function, &column.output, info->context);
+        column.kind = json_kind_of(attr->atttypid);
+        column.typlen = attr->attlen;
+        column.json_name.clear();
+        json::append_string(column.json_name, NameStr(attr->attname));
+        column.json_name.push_back(':');
+    }
+    MemoryContextSwitchTo(old);
+    info->valid = true;
+}
+
+}  // namespace es
