@@ -40,7 +40,8 @@ es_chown_workdir() {
 # Runs a command as the postgres account when root, else as the current user.
 es_as_pg() {
   if [ "$(id -u)" -eq 0 ]; then
-    runuser -u postgres -- env PATH="$PATH" "$@"
+    # setpriv execs the command itself (no wrapper process), so signals reach it directly.
+    setpriv --reuid=postgres --regid=postgres --init-groups env HOME=/var/lib/postgresql "$@"
   else
     "$@"
   fi

@@ -1,0 +1,51 @@
+-- The shape lifecycle in the stream (SPEC section 3): shapes known when the stream starts,
+-- creations and drops followed in commit order and announced, dropping a table drops its
+-- shapes, and a shape receives the changes of transactions that commit after its creation.
+\pset format unaligned
+\pset tuples_only on
+CREATE TABLE events (id int PRIMARY KEY, kind text);
+ALTER TABLE events REPLICA IDENTITY FULL;
+SELECT electric_shapes.create_shape('before_slot', 'events');
+SELECT 'init' FROM pg_create_logical_replication_slot('life', 'electric_shapes');
+INSERT INTO events VALUES (1, 'a');
+-- Created after the slot: announced, then receives later transactions.
+SELECT electric_shapes.create_shape('kind_b', 'events', $$kind = 'b'$$);
+INSERT INTO events VALUES (2, 'b');
+-- Created in the same transaction as a change: that transaction's changes are not its.
+BEGIN;
+INSERT INTO events VALUES (3, 'c');
+SELECT electric_shapes.create_shape('kind_c', 'events', $$kind = 'c'$$);
+INSERT INTO events VALUES (4, 'c');
+COMMIT;
+INSERT INTO events VALUES (5, 'c');
+-- Dropped: announced; later changes no longer reach it.
+SELECT electric_shapes.drop_shape('kind_b');
+INSERT INTO events VALUES (6, 'b');
+-- Created and dropped in one transaction: created, then dropped, in that order.
+BEGIN;
+SELECT electric_shapes.create_shape('fleeting', 'events');
+SELECT electric_shapes.drop_shape('fleeting');
+COMMIT;
+-- Re-created under the same name with another filter.
+BEGIN;
+SELECT electric_shapes.drop_shape('kind_c');
+SELECT electric_shapes.create_shape('kind_c', 'events', $$kind = 'd'$$);
+COMMIT;
+INSERT INTO events VALUES (7, 'c'), (8, 'd');
+-- A rolled-back creation is never seen.
+BEGIN;
+SELECT electric_shapes.create_shape('never', 'events');
+ROLLBACK;
+INSERT INTO events VALUES (9, 'x');
+-- Dropping the table drops its shapes, announced in the dropping transaction.
+DROP TABLE events;
+SELECT * FROM regress.changes('life');
+-- Each call decodes as a new stream: shapes load as of its first commit, and a creation it
+-- decodes is still announced.
+CREATE TABLE events (id int PRIMARY KEY, kind text);
+SELECT electric_shapes.create_shape('again', 'events');
+INSERT INTO events VALUES (1, 'a');
+SELECT * FROM regress.changes('life');
+SELECT name FROM electric_shapes.shapes;
+SELECT pg_drop_replication_slot('life');
+DROP TABLE events;
