@@ -18,6 +18,12 @@ CREATE TABLE shape_catalog (
     owner          oid NOT NULL,
     created_at     timestamptz NOT NULL DEFAULT pg_catalog.now(),
     needs_full_identity boolean NOT NULL,  -- the filter or replica mode needs whole old rows
+    -- An equality term of the filter (column = constant, column IN (...)) the plugin indexes
+    -- shapes by, so that a change costs the same with one such shape or many; NULL: none.
+    index_column   int2,
+    index_operator oid,             -- the hashable equality, the column on its left
+    index_collation oid,
+    index_values   text[],          -- the constants, as text of the operator's right type
     signature      text NOT NULL,   -- the table's name and projected columns, as messages show them
     broken         text             -- why the shape can no longer be honoured, or NULL
 ) WITH (user_catalog_table = true);

@@ -15,6 +15,7 @@ extern "C" {
 #include "parser/parse_node.h"
 #include "parser/parse_relation.h"
 #include "parser/parser.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
@@ -247,6 +248,128 @@ Node *compile_where_clause(Relation relation, const char *where_clause)
 
     check_node(expr, nullptr);
     return expr;
+}
+
+namespace {
+
+// The column a (possibly relabelled) expression reads, or InvalidAttrNumber.
+AttrNumber plain_column(Node *node)
+{
+    while (node && IsA(node, RelabelType))
+        node = reinterpret_cast<Node *>(reinterpret_cast<RelabelType *>(node)->arg);
+    if (node && IsA(node, Var) && reinterpret_cast<Var *>(node)->varattno > 0)
+        return reinterpret_cast<Var *>(node)->varattno;
+    return InvalidAttrNumber;
+}
+
+// Adds the text of a constant to the key's values (NULL never equals anything: skipped).
+void add_value(IndexKey *key, Oid type, Datum value, bool isnull)
+{
+    if (isnull)
+        return;
+    Oid output;
+    bool is_varlena;
+    getTypeOutputInfo(type, &output, &is_varlena);
+    key->values = lappend(key->values, OidOutputFunctionCall(output, value));
+}
+
+// Recognises column = constant and constant = column with a hashable equality.
+bool equality_term(OpExpr *op, IndexKey *key)
+{
+    if (list_length(op->args) != 2)
+        return false;
+    Node *left = static_cast<Node *>(linitial(op->args));
+    Node *right = static_cast<Node *>(lsecond(op->args));
+    Oid equality = op->opno;
+    if (IsA(left, Const) && plain_column(right)) {
+        std::swap(left, right);
+        equality = get_commutator(equality);
+    }
+    AttrNumber column = plain_column(left);
+    if (!column || !IsA(right, Const) || !OidIsValid(equality) ||
+        !op_hashjoinable(equality, exprType(left)))
+        return false;
+    Const *constant = reinterpret_cast<Const *>(right);
+    key->column = column;
+    key->equality = equality;
+    key->collation = op->inputcollid;
+    add_value(key, constant->consttype, constant->constvalue, constant->constisnull);
+    return true;
+}
+
+// Recognises column IN (constants), i.e. column = ANY (constant array), with a hashable equality.
+bool in_list_term(ScalarArrayOpExpr *op, IndexKey *key)
+{
+    if (!op->useOr || list_length(op->args) != 2)
+        return false;
+    Node *left = static_cast<Node *>(linitial(op->args));
+    Node *right = static_cast<Node *>(lsecond(op->args));
+    AttrNumber column = plain_column(left);
+    if (!column || !op_hashjoinable(op->opno, exprType(left)))
+        return false;
+    Oid element_type;
+    if (IsA(right, Const)) {
+        Const *array = reinterpret_cast<Const *>(right);
+        if (array->constisnull)
+            return false;
+        element_type = get_element_type(array->consttype);
+        int16 typlen;
+        bool typbyval;
+        char typalign;
+        get_typlenbyvalalign(element_type, &typlen, &typbyval, &typalign);
+        Datum *elements;
+        bool *nulls;
+        int count;
+        deconstruct_array(DatumGetArrayTypeP(array->constvalue), element_type, typlen, typbyval,
+                          typalign, &elements, &nulls, &count);
+        for (int i = 0; i < count; i++)
+            add_value(key, element_type, elements[i], nulls[i]);
+    } else if (IsA(right, ArrayExpr)) {
+        ListCell *cell;
+        foreach (cell, reinterpret_cast<ArrayExpr *>(right)->elements) {
+            if (!IsA(lfirst(cell), Const)) {
+                key->values = NIL;
+                return false;
+            }
+            Const *element = lfirst_node(Const, cell);
+            add_value(key, element->consttype, element->constvalue, element->constisnull);
+        }
+    } else {
+        return false;
+    }
+    key->column = column;
+    key->equality = op->opno;
+    key->collation = op->inputcollid;
+    return true;
+}
+
+// Recognises one indexable term.
+bool indexable_term(Node *node, IndexKey *key)
+{
+    if (IsA(node, OpExpr))
+        return equality_term(reinterpret_cast<OpExpr *>(node), key);
+    if (IsA(node, ScalarArrayOpExpr))
+        return in_list_term(reinterpret_cast<ScalarArrayOpExpr *>(node), key);
+    return false;
+}
+
+}  // namespace
+
+bool find_index_key(Node *filter, IndexKey *key)
+{
+    if (!filter)
+        return false;
+    if (IsA(filter, BoolExpr) && reinterpret_cast<BoolExpr *>(filter)->boolop == AND_EXPR) {
+        ListCell *cell;
+        foreach (cell, reinterpret_cast<BoolExpr *>(filter)->args) {
+            *key = IndexKey();
+            if (indexable_term(static_cast<Node *>(lfirst(cell)), key))
+                return true;
+        }
+        return false;
+    }
+    *key = IndexKey();
+    return indexable_term(filter, key);
 }
 
 Bitmapset *filter_columns(Node *filter)

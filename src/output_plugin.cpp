@@ -192,7 +192,9 @@ void load_shapes(LogicalDecodingContext *ctx, PluginState *state, ReorderBufferT
     }
     Snapshot as_of_commit = SnapBuildGetOrBuildSnapshot(ctx->snapshot_builder, txn->xid);
     Snapshot before_commit = snapshot_without(as_of_commit, xids, n, state->change_context);
+    MemoryContext old = MemoryContextSwitchTo(state->change_context);
     state->registry->load(state->catalog, before_commit);
+    MemoryContextSwitchTo(old);
     state->loaded = true;
     MemoryContextReset(state->change_context);
 }
@@ -479,8 +481,7 @@ void render(PluginState *state, const RelationInfo *info, const Group &group, co
 // Turns one change into the messages of shapes on the table info describes: the changed table
 // itself, or a partitioned ancestor, the rows then converted to the ancestor's columns.
 bool process_change(LogicalDecodingContext *ctx, PluginState *state, RelationInfo *info,
-                    ReorderBufferChangeType action, HeapTuple old_tuple, HeapTuple new_tuple,
-                    const std::vector<Shape *> &shapes)
+                    ReorderBufferChangeType action, HeapTuple old_tuple, HeapTuple new_tuple)
 {
     uint64 generation = state->relations->generation();
     if (action == REORDER_BUFFER_CHANGE_DELETE && !old_tuple)
@@ -496,7 +497,7 @@ bool process_change(LogicalDecodingContext *ctx, PluginState *state, RelationInf
     bool key_changed = state->encoder.key_changed();
 
     state->decisions.clear();
-    for (Shape *shape : shapes) {
+    for (Shape *shape : state->registry->candidates(info->relid, old_row, new_row, state->unknown)) {
         switch (state->registry->prepare(shape, info, generation)) {
         case Readiness::Ready:
             decide(state, shape, action, old_row, new_row, key_changed);
@@ -539,8 +540,7 @@ bool route_to_ancestors(LogicalDecodingContext *ctx, PluginState *state, Relatio
     RelationInfo *partition = state->relations->get(relation);
     bool emitted = false;
     for (Oid ancestor : state->relations->ancestors(partition)) {
-        const std::vector<Shape *> *shapes = state->registry->shapes_of(ancestor);
-        if (!shapes)
+        if (!state->registry->shapes_of(ancestor))
             continue;
         Relation ancestor_relation = RelationIdGetRelation(ancestor);
         if (!RelationIsValid(ancestor_relation))
@@ -550,7 +550,7 @@ bool route_to_ancestors(LogicalDecodingContext *ctx, PluginState *state, Relatio
         TupleConversionMap *map = state->relations->conversion(partition, target);
         HeapTuple old_tuple = to_ancestor(change->data.tp.oldtuple ? &change->data.tp.oldtuple->tuple : nullptr, map);
         HeapTuple new_tuple = to_ancestor(change->data.tp.newtuple ? &change->data.tp.newtuple->tuple : nullptr, map);
-        emitted = process_change(ctx, state, target, change->action, old_tuple, new_tuple, *shapes) || emitted;
+        emitted = process_change(ctx, state, target, change->action, old_tuple, new_tuple) || emitted;
     }
     return emitted;
 }
@@ -711,11 +711,11 @@ void change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn, Relation relatio
         if (relid == state->catalog) {
             note_catalog_change(state, relation, change);
         } else {
-            if (const std::vector<Shape *> *shapes = state->registry->shapes_of(relid)) {
+            if (state->registry->shapes_of(relid)) {
                 HeapTuple old_tuple = change->data.tp.oldtuple ? &change->data.tp.oldtuple->tuple : nullptr;
                 HeapTuple new_tuple = change->data.tp.newtuple ? &change->data.tp.newtuple->tuple : nullptr;
                 emitted = process_change(ctx, state, state->relations->get(relation), change->action,
-                                         old_tuple, new_tuple, *shapes);
+                                         old_tuple, new_tuple);
             }
             if (relation->rd_rel->relispartition)
                 emitted = route_to_ancestors(ctx, state, relation, change) || emitted;

@@ -251,7 +251,16 @@ Datum create_shape_impl(FunctionCallInfo fcinfo)
                         errhint("Drop it first with electric_shapes.drop_shape('%s').", name)));
     ensure_replica_identity(relid, needs_full);
 
-    Oid types[] = {TEXTOID, OIDOID, TEXTOID, TEXTOID, INT2ARRAYOID, TEXTOID, OIDOID, BOOLOID, TEXTOID};
+    IndexKey key;
+    bool indexed = find_index_key(filter, &key);
+    Datum *index_values = static_cast<Datum *>(palloc(sizeof(Datum) * (list_length(key.values) + 1)));
+    int index_count = 0;
+    ListCell *cell;
+    foreach (cell, key.values)
+        index_values[index_count++] = CStringGetTextDatum(static_cast<char *>(lfirst(cell)));
+
+    Oid types[] = {TEXTOID, OIDOID, TEXTOID, TEXTOID, INT2ARRAYOID, TEXTOID, OIDOID, BOOLOID, TEXTOID,
+                   INT2OID, OIDOID, OIDOID, TEXTARRAYOID};
     Datum values[] = {
         CStringGetTextDatum(name),
         ObjectIdGetDatum(relid),
@@ -262,12 +271,19 @@ Datum create_shape_impl(FunctionCallInfo fcinfo)
         ObjectIdGetDatum(GetUserId()),
         BoolGetDatum(needs_full),
         CStringGetTextDatum(signature),
+        Int16GetDatum(key.column),
+        ObjectIdGetDatum(key.equality),
+        ObjectIdGetDatum(key.collation),
+        PointerGetDatum(construct_array(index_values, index_count, TEXTOID, -1, false, TYPALIGN_INT)),
     };
-    char nulls[] = {' ', ' ', where_clause ? ' ' : 'n', filter ? ' ' : 'n', columns ? ' ' : 'n', ' ', ' ', ' ', ' '};
+    char index_null = indexed ? ' ' : 'n';
+    char nulls[] = {' ', ' ', where_clause ? ' ' : 'n', filter ? ' ' : 'n', columns ? ' ' : 'n', ' ', ' ',
+                    ' ', ' ', index_null, index_null, index_null, index_null};
     run_as_catalog_owner("INSERT INTO electric_shapes.shape_catalog (name, relation, where_clause, "
-                         "filter_node, column_numbers, replica, owner, needs_full_identity, signature) "
-                         "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-                         9, types, values, nulls, SPI_OK_INSERT);
+                         "filter_node, column_numbers, replica, owner, needs_full_identity, signature, "
+                         "index_column, index_operator, index_collation, index_values) "
+                         "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+                         13, types, values, nulls, SPI_OK_INSERT);
     SPI_finish();
     PG_RETURN_VOID();
 }

@@ -50,6 +50,15 @@ ShapeDefinition ShapeRegistry::read_row(HeapTuple tuple, TupleDesc desc)
     char *replica = TextDatumGetCString(values[catalog::Replica - 1]);
     char *signature = TextDatumGetCString(values[catalog::Signature - 1]);
     bool broken = !nulls[catalog::Broken - 1];
+    bool indexed = !nulls[catalog::IndexColumn - 1];
+    Datum *index_datums = nullptr;
+    int index_count = 0;
+    if (indexed)
+        deconstruct_array(DatumGetArrayTypeP(values[catalog::IndexValues - 1]), TEXTOID, -1, false,
+                          TYPALIGN_INT, &index_datums, nullptr, &index_count);
+    char **index_values = static_cast<char **>(palloc(sizeof(char *) * (index_count + 1)));
+    for (int i = 0; i < index_count; i++)
+        index_values[i] = TextDatumGetCString(index_datums[i]);
 
     ShapeDefinition definition;
     definition.name = name;
@@ -63,6 +72,13 @@ ShapeDefinition ShapeRegistry::read_row(HeapTuple tuple, TupleDesc desc)
     definition.replica_full = strcmp(replica, "full") == 0;
     definition.signature = signature;
     definition.broken = broken;
+    if (indexed) {
+        definition.index_column = DatumGetInt16(values[catalog::IndexColumn - 1]);
+        definition.index_operator = DatumGetObjectId(values[catalog::IndexOperator - 1]);
+        definition.index_collation = DatumGetObjectId(values[catalog::IndexCollation - 1]);
+        for (int i = 0; i < index_count; i++)
+            definition.index_values.emplace_back(index_values[i]);
+    }
     return definition;
 }
 
@@ -71,8 +87,14 @@ void ShapeRegistry::load(Oid catalog, Snapshot snapshot)
     Relation rel = table_open(catalog, AccessShareLock);
     SysScanDesc scan = systable_beginscan(rel, InvalidOid, false, snapshot, 0, nullptr);
     HeapTuple tuple;
-    while ((tuple = systable_getnext(scan)) != nullptr)
-        add(read_row(tuple, RelationGetDescr(rel)));
+    while ((tuple = systable_getnext(scan)) != nullptr) {
+        // Only selected shapes are read whole: a stream of a few shapes starts fast among many.
+        bool isnull;
+        char *name = TextDatumGetCString(heap_getattr(tuple, catalog::Name, RelationGetDescr(rel), &isnull));
+        if (options_.selects(name))
+            add(read_row(tuple, RelationGetDescr(rel)));
+        pfree(name);
+    }
     systable_endscan(scan);
     table_close(rel, AccessShareLock);
 }
@@ -85,11 +107,14 @@ Shape *ShapeRegistry::add(ShapeDefinition definition)
     auto shape = std::make_unique<Shape>();
     shape->definition = std::move(definition);
     Shape *raw = shape.get();
-    auto &list = by_relation_[raw->definition.relid];
-    auto position = std::lower_bound(list.begin(), list.end(), raw, [](Shape *a, Shape *b) {
-        return a->definition.name < b->definition.name;
-    });
-    list.insert(position, raw);
+    auto &relation = by_relation_[raw->definition.relid];
+    if (!relation)
+        relation = std::make_unique<RelationShapes>(parent_);
+    auto &list = relation->all;
+    list.insert(std::lower_bound(list.begin(), list.end(), raw,
+                                 [](Shape *a, Shape *b) { return a->definition.name < b->definition.name; }),
+                raw);
+    relation->index.add(raw);
     by_name_.emplace(raw->definition.name, std::move(shape));
     return raw;
 }
@@ -102,8 +127,9 @@ bool ShapeRegistry::remove(const std::string &name)
     Shape *shape = found->second.get();
     auto relation = by_relation_.find(shape->definition.relid);
     if (relation != by_relation_.end()) {
-        auto &list = relation->second;
+        auto &list = relation->second->all;
         list.erase(std::remove(list.begin(), list.end(), shape), list.end());
+        relation->second->index.remove(shape);
         if (list.empty())
             by_relation_.erase(relation);
     }
@@ -116,7 +142,14 @@ bool ShapeRegistry::remove(const std::string &name)
 const std::vector<Shape *> *ShapeRegistry::shapes_of(Oid relid) const
 {
     auto found = by_relation_.find(relid);
-    return found == by_relation_.end() ? nullptr : &found->second;
+    return found == by_relation_.end() ? nullptr : &found->second->all;
+}
+
+const std::vector<Shape *> &ShapeRegistry::candidates(Oid relid, TupleTableSlot *old_row,
+                                                      TupleTableSlot *new_row,
+                                                      const std::vector<bool> &unknown)
+{
+    return by_relation_.at(relid)->index.candidates(old_row, new_row, unknown);
 }
 
 Readiness ShapeRegistry::prepare(Shape *shape, const RelationInfo *info, uint64 generation)

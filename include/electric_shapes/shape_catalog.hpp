@@ -20,9 +20,13 @@ enum Column : int16 {
     Owner = 7,
     CreatedAt = 8,
     NeedsFullIdentity = 9,
-    Signature = 10,
-    Broken = 11,
-    ColumnCount = 11,
+    IndexColumn = 10,
+    IndexOperator = 11,
+    IndexCollation = 12,
+    IndexValues = 13,
+    Signature = 14,
+    Broken = 15,
+    ColumnCount = 15,
 };
 
 // The catalog table's OID, or InvalidOid when the extension is not installed in this database.

@@ -9,6 +9,7 @@
 
 #include "electric_shapes/postgres.hpp"
 #include "electric_shapes/pure/plugin_options.hpp"
+#include "electric_shapes/shape_index.hpp"
 
 #include <map>
 
@@ -33,6 +34,10 @@ struct ShapeDefinition {
     bool replica_full = false;
     std::string signature;  // changes when the form of the shape's messages does
     bool broken = false;    // marked in the catalog as no longer honoured
+    AttrNumber index_column = InvalidAttrNumber;  // the filter's equality term, if any
+    Oid index_operator = InvalidOid;
+    Oid index_collation = InvalidOid;
+    std::vector<std::string> index_values;
 };
 
 // What preparing a shape for a change found.
@@ -52,6 +57,10 @@ struct Shape {
     std::vector<AttrNumber> projection;  // attribute numbers in table order, key included
     uint32 projection_id = 0;            // equal projections share an id
     MemoryContext context = nullptr;     // holds filter state
+    // Where the relation's ShapeIndex keeps it.
+    int index_position = -1;
+    std::vector<uint32> index_hashes;
+    uint64 seen = 0;
 };
 
 class ShapeRegistry {
@@ -77,6 +86,10 @@ public:
     // The shapes of a relation, sorted by name; null when none.
     const std::vector<Shape *> *shapes_of(Oid relid) const;
 
+    // The shapes of a relation that may match a change with these rows, sorted by name.
+    const std::vector<Shape *> &candidates(Oid relid, TupleTableSlot *old_row, TupleTableSlot *new_row,
+                                           const std::vector<bool> &unknown);
+
     // Makes sure shape is compiled against the relation's current definition.
     Readiness prepare(Shape *shape, const RelationInfo *info, uint64 generation);
 
@@ -90,7 +103,12 @@ private:
     const PluginOptions &options_;
     MemoryContext parent_;
     std::unordered_map<std::string, std::unique_ptr<Shape>> by_name_;
-    std::unordered_map<Oid, std::vector<Shape *>> by_relation_;
+    struct RelationShapes {
+        explicit RelationShapes(MemoryContext context) : index(context) {}
+        std::vector<Shape *> all;  // sorted by name
+        ShapeIndex index;
+    };
+    std::unordered_map<Oid, std::unique_ptr<RelationShapes>> by_relation_;
     std::map<std::vector<AttrNumber>, uint32> projection_ids_;
 };
 

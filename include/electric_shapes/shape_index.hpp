@@ -1,0 +1,58 @@
+// The shapes of one relation, indexed by the equality term of their filters (column = constant,
+// column IN (...)), so that finding the shapes a change may match costs about the same with one
+// such shape or a hundred thousand. Shapes without such a term are candidates for every change.
+// Shapes are added and removed one at a time; nothing is rebuilt from scratch.
+#pragma once
+
+#include "electric_shapes/postgres.hpp"
+
+#include <unordered_map>
+
+extern "C" {
+#include "executor/tuptable.h"
+}
+
+namespace es {
+
+struct Shape;
+
+class ShapeIndex {
+public:
+    // context holds the hash functions' state for the index's lifetime.
+    explicit ShapeIndex(MemoryContext context) : context_(context) {}
+
+    // Adds a shape; it is hashed into the index at the next lookup (hashing calls PostgreSQL).
+    void add(Shape *shape);
+
+    // Removes a shape.
+    void remove(Shape *shape);
+
+    // The shapes that may match a change with these rows (either may be null), sorted by name.
+    // unknown marks columns of the new row whose value is not in the WAL.
+    const std::vector<Shape *> &candidates(TupleTableSlot *old_row, TupleTableSlot *new_row,
+                                           const std::vector<bool> &unknown);
+
+private:
+    // One indexed column: the shapes by the hash of the value their term compares it with.
+    struct Column {
+        AttrNumber attnum;
+        Oid hash_function;  // hashes the column's values, compatibly with the constants' hashes
+        Oid collation;
+        FmgrInfo hash;
+        std::unordered_multimap<uint32, Shape *> shapes;
+    };
+
+    void index_pending();
+    int column_for(AttrNumber attnum, Oid hash_function, Oid collation);
+    void add_hits(Column &column, TupleTableSlot *row, bool row_is_new, const std::vector<bool> &unknown);
+
+    MemoryContext context_;
+    std::vector<Shape *> unindexed_;  // sorted by name
+    std::vector<Shape *> pending_;
+    std::vector<std::unique_ptr<Column>> columns_;
+    uint64 epoch_ = 0;                // marks shapes already found in one lookup
+    std::vector<Shape *> hits_;
+    std::vector<Shape *> candidates_;
+};
+
+}  // namespace es

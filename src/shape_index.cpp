@@ -1,0 +1,144 @@
+// The per-relation shape index (see shape_index.hpp). Values are compared through the hash
+// functions of the term's equality operator, which hash equal values equally across the types
+// of one operator family, so the index never misses a shape; a hit is only a candidate, whose
+// whole filter is then evaluated.
+#include "electric_shapes/shape_index.hpp"
+#include "electric_shapes/shape_registry.hpp"
+
+extern "C" {
+#include "utils/lsyscache.h"
+}
+
+namespace es {
+
+namespace {
+
+// Orders shapes by name, the order of the shapes list of every message.
+bool by_name(const Shape *a, const Shape *b)
+{
+    return a->definition.name < b->definition.name;
+}
+
+}  // namespace
+
+void ShapeIndex::add(Shape *shape)
+{
+    if (shape->definition.index_column == InvalidAttrNumber || shape->definition.broken) {
+        unindexed_.insert(std::lower_bound(unindexed_.begin(), unindexed_.end(), shape, by_name), shape);
+        return;
+    }
+    pending_.push_back(shape);
+}
+
+void ShapeIndex::remove(Shape *shape)
+{
+    unindexed_.erase(std::remove(unindexed_.begin(), unindexed_.end(), shape), unindexed_.end());
+    pending_.erase(std::remove(pending_.begin(), pending_.end(), shape), pending_.end());
+    if (shape->index_position < 0)
+        return;
+    auto &entries = columns_[shape->index_position]->shapes;
+    for (uint32 hash : shape->index_hashes) {
+        auto range = entries.equal_range(hash);
+        for (auto it = range.first; it != range.second; ++it) {
+            if (it->second == shape) {
+                entries.erase(it);
+                break;
+            }
+        }
+    }
+}
+
+int ShapeIndex::column_for(AttrNumber attnum, Oid hash_function, Oid collation)
+{
+    for (size_t i = 0; i < columns_.size(); i++) {
+        const Column &column = *columns_[i];
+        if (column.attnum == attnum && column.hash_function == hash_function && column.collation == collation)
+            return static_cast<int>(i);
+    }
+    columns_.push_back(std::make_unique<Column>());
+    Column &column = *columns_.back();
+    column.attnum = attnum;
+    column.hash_function = hash_function;
+    column.collation = collation;
+    fmgr_info_cxt(hash_function, &column.hash, context_);
+    return static_cast<int>(columns_.size() - 1);
+}
+
+// Hashes the constants of the shapes added since the last lookup into the index.
+void ShapeIndex::index_pending()
+{
+    for (Shape *shape : pending_) {
+        const ShapeDefinition &definition = shape->definition;
+        RegProcedure column_hash, value_hash;
+        Oid column_type, value_type;
+        if (!get_op_hash_functions(definition.index_operator, &column_hash, &value_hash)) {
+            unindexed_.insert(std::lower_bound(unindexed_.begin(), unindexed_.end(), shape, by_name), shape);
+            continue;
+        }
+        op_input_types(definition.index_operator, &column_type, &value_type);
+        Oid input_function, io_param;
+        getTypeInputInfo(value_type, &input_function, &io_param);
+        shape->index_position = column_for(definition.index_column, column_hash, definition.index_collation);
+        Column &column = *columns_[shape->index_position];
+        shape->index_hashes.clear();
+        for (const std::string &value : definition.index_values) {
+            Datum constant = OidInputFunctionCall(input_function, const_cast<char *>(value.c_str()),
+                                                  io_param, -1);
+            uint32 hash = DatumGetUInt32(OidFunctionCall1Coll(value_hash, definition.index_collation, constant));
+            shape->index_hashes.push_back(hash);
+            column.shapes.emplace(hash, shape);
+        }
+    }
+    pending_.clear();
+}
+
+// Adds the shapes whose constant hashes like the row's value of the column.
+void ShapeIndex::add_hits(Column &column, TupleTableSlot *row, bool row_is_new,
+                          const std::vector<bool> &unknown)
+{
+    int i = column.attnum - 1;
+    if (!row || row->tts_isnull[i])
+        return;  // NULL equals nothing
+    if (row_is_new && unknown[i]) {
+        // The value is not in the WAL: every shape of the column is a candidate.
+        for (auto &entry : column.shapes) {
+            if (entry.second->seen != epoch_) {
+                entry.second->seen = epoch_;
+                hits_.push_back(entry.second);
+            }
+        }
+        return;
+    }
+    uint32 hash = DatumGetUInt32(FunctionCall1Coll(&column.hash, column.collation, row->tts_values[i]));
+    auto range = column.shapes.equal_range(hash);
+    for (auto it = range.first; it != range.second; ++it) {
+        if (it->second->seen != epoch_) {
+            it->second->seen = epoch_;
+            hits_.push_back(it->second);
+        }
+    }
+}
+
+const std::vector<Shape *> &ShapeIndex::candidates(TupleTableSlot *old_row, TupleTableSlot *new_row,
+                                                   const std::vector<bool> &unknown)
+{
+    if (!pending_.empty())
+        index_pending();
+    if (columns_.empty())
+        return unindexed_;
+    epoch_++;
+    hits_.clear();
+    for (auto &column : columns_) {
+        add_hits(*column, old_row, false, unknown);
+        add_hits(*column, new_row, true, unknown);
+    }
+    if (hits_.empty())
+        return unindexed_;
+    std::sort(hits_.begin(), hits_.end(), by_name);
+    candidates_.clear();
+    std::merge(unindexed_.begin(), unindexed_.end(), hits_.begin(), hits_.end(),
+               std::back_inserter(candidates_), by_name);
+    return candidates_;
+}
+
+}  // namespace es
