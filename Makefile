@@ -17,7 +17,8 @@ REGRESS = $(shell sed -n 's/^test: //p' $(srcdir)/test/schedule)
 REGRESS_OPTS = --temp-instance=$(abs_builddir)/tmp_check --temp-config=$(srcdir)/test/regress.conf
 
 PG_CPPFLAGS = -I$(srcdir)/include
-PG_CXXFLAGS = -std=c++17 -Wall -Wno-register -Wno-unused-parameter -Wno-missing-field-initializers
+# -MMD: objects are rebuilt when a header they include changes.
+PG_CXXFLAGS = -std=c++17 -Wall -Wno-register -Wno-unused-parameter -Wno-missing-field-initializers -MMD -MP
 ifdef WERROR
 PG_CXXFLAGS += -Werror
 endif
@@ -27,15 +28,18 @@ SHLIB_LINK += -lstdc++ -lcrypto
 # without PG_CXXFLAGS. The library is not inlined by the JIT, so we skip bitcode altogether.
 override with_llvm = no
 
-EXTRA_CLEAN = tmp_check tmp_install test/unit/unit_tests results regression.diffs regression.out log
+EXTRA_CLEAN = tmp_check tmp_install test/unit/unit_tests results regression.diffs regression.out log \
+	$(OBJS:.o=.d)
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
+-include $(OBJS:.o=.d)
+
 # Unit tests of the pure C++ pieces, with GoogleTest.
 UNIT_SRCS = $(sort $(wildcard test/unit/*.cpp))
-test/unit/unit_tests: $(UNIT_SRCS) $(PURE_SRCS) $(wildcard include/electric_shapes/*.hpp)
+test/unit/unit_tests: $(UNIT_SRCS) $(PURE_SRCS) $(wildcard include/electric_shapes/pure/*.hpp)
 	$(CXX) -std=c++17 -O1 -g -Wall -Werror -I$(srcdir)/include $(UNIT_SRCS) $(PURE_SRCS) \
 		-o $@ -lgtest -lgtest_main -lpthread -lcrypto
 

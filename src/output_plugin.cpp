@@ -493,11 +493,15 @@ bool process_change(LogicalDecodingContext *ctx, PluginState *state, RelationInf
     if (new_row)
         store_row(new_row, new_tuple, info->desc);
     resolve_unchanged_toast(state, info, old_row, new_row);
+    const std::vector<Shape *> &candidates =
+        state->registry->candidates(info->relid, old_row, new_row, state->unknown);
+    if (candidates.empty())
+        return false;
     state->encoder.start(info, old_row, new_row, &state->unknown);
     bool key_changed = state->encoder.key_changed();
 
     state->decisions.clear();
-    for (Shape *shape : state->registry->candidates(info->relid, old_row, new_row, state->unknown)) {
+    for (Shape *shape : candidates) {
         switch (state->registry->prepare(shape, info, generation)) {
         case Readiness::Ready:
             decide(state, shape, action, old_row, new_row, key_changed);

@@ -21,13 +21,19 @@ bool by_name(const Shape *a, const Shape *b)
 
 }  // namespace
 
-void ShapeIndex::add(Shape *shape)
+void ShapeIndex::add(Shape *shape, bool loading)
 {
-    if (shape->definition.index_column == InvalidAttrNumber || shape->definition.broken) {
+    if (shape->definition.index_column != InvalidAttrNumber && !shape->definition.broken)
+        pending_.push_back(shape);
+    else if (loading)
+        unindexed_.push_back(shape);
+    else
         unindexed_.insert(std::lower_bound(unindexed_.begin(), unindexed_.end(), shape, by_name), shape);
-        return;
-    }
-    pending_.push_back(shape);
+}
+
+void ShapeIndex::finish_load()
+{
+    std::sort(unindexed_.begin(), unindexed_.end(), by_name);
 }
 
 void ShapeIndex::remove(Shape *shape)
@@ -64,21 +70,38 @@ int ShapeIndex::column_for(AttrNumber attnum, Oid hash_function, Oid collation)
     return static_cast<int>(columns_.size() - 1);
 }
 
+const ShapeIndex::Equality &ShapeIndex::equality_of(Oid equality_operator)
+{
+    auto found = equalities_.find(equality_operator);
+    if (found != equalities_.end())
+        return found->second;
+    Equality equality;
+    RegProcedure column_hash = InvalidOid, value_hash = InvalidOid;
+    equality.hashable = get_op_hash_functions(equality_operator, &column_hash, &value_hash);
+    equality.column_hash = column_hash;
+    equality.value_hash = value_hash;
+    if (equality.hashable) {
+        Oid column_type, value_type;
+        op_input_types(equality_operator, &column_type, &value_type);
+        getTypeInputInfo(value_type, &equality.input_function, &equality.io_param);
+    }
+    return equalities_.emplace(equality_operator, equality).first->second;
+}
+
 // Hashes the constants of the shapes added since the last lookup into the index.
 void ShapeIndex::index_pending()
 {
     for (Shape *shape : pending_) {
         const ShapeDefinition &definition = shape->definition;
-        RegProcedure column_hash, value_hash;
-        Oid column_type, value_type;
-        if (!get_op_hash_functions(definition.index_operator, &column_hash, &value_hash)) {
+        const Equality &equality = equality_of(definition.index_operator);
+        if (!equality.hashable) {
             unindexed_.insert(std::lower_bound(unindexed_.begin(), unindexed_.end(), shape, by_name), shape);
             continue;
         }
-        op_input_types(definition.index_operator, &column_type, &value_type);
-        Oid input_function, io_param;
-        getTypeInputInfo(value_type, &input_function, &io_param);
-        shape->index_position = column_for(definition.index_column, column_hash, definition.index_collation);
+        Oid value_hash = equality.value_hash, input_function = equality.input_function;
+        Oid io_param = equality.io_param;
+        shape->index_position = column_for(definition.index_column, equality.column_hash,
+                                           definition.index_collation);
         Column &column = *columns_[shape->index_position];
         shape->index_hashes.clear();
         for (const std::string &value : definition.index_values) {

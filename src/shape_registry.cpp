@@ -20,6 +20,16 @@ extern "C" {
 
 namespace es {
 
+namespace {
+
+// Orders shapes by name, the order of the shapes list of every message.
+bool by_name(const Shape *a, const Shape *b)
+{
+    return a->definition.name < b->definition.name;
+}
+
+}  // namespace
+
 ShapeRegistry::ShapeRegistry(const PluginOptions &options, MemoryContext parent)
     : options_(options), parent_(parent)
 {
@@ -87,6 +97,7 @@ void ShapeRegistry::load(Oid catalog, Snapshot snapshot)
     Relation rel = table_open(catalog, AccessShareLock);
     SysScanDesc scan = systable_beginscan(rel, InvalidOid, false, snapshot, 0, nullptr);
     HeapTuple tuple;
+    loading_ = true;
     while ((tuple = systable_getnext(scan)) != nullptr) {
         // Only selected shapes are read whole: a stream of a few shapes starts fast among many.
         bool isnull;
@@ -97,6 +108,11 @@ void ShapeRegistry::load(Oid catalog, Snapshot snapshot)
     }
     systable_endscan(scan);
     table_close(rel, AccessShareLock);
+    loading_ = false;
+    for (auto &relation : by_relation_) {
+        std::sort(relation.second->all.begin(), relation.second->all.end(), by_name);
+        relation.second->index.finish_load();
+    }
 }
 
 Shape *ShapeRegistry::add(ShapeDefinition definition)
@@ -111,10 +127,11 @@ Shape *ShapeRegistry::add(ShapeDefinition definition)
     if (!relation)
         relation = std::make_unique<RelationShapes>(parent_);
     auto &list = relation->all;
-    list.insert(std::lower_bound(list.begin(), list.end(), raw,
-                                 [](Shape *a, Shape *b) { return a->definition.name < b->definition.name; }),
-                raw);
-    relation->index.add(raw);
+    if (loading_)
+        list.push_back(raw);  // sorted once the load is done
+    else
+        list.insert(std::lower_bound(list.begin(), list.end(), raw, by_name), raw);
+    relation->index.add(raw, loading_);
     by_name_.emplace(raw->definition.name, std::move(shape));
     return raw;
 }

@@ -22,7 +22,11 @@ public:
     explicit ShapeIndex(MemoryContext context) : context_(context) {}
 
     // Adds a shape; it is hashed into the index at the next lookup (hashing calls PostgreSQL).
-    void add(Shape *shape);
+    // In a bulk load (loading), order is restored once by finish_load().
+    void add(Shape *shape, bool loading = false);
+
+    // Ends a bulk load.
+    void finish_load();
 
     // Removes a shape.
     void remove(Shape *shape);
@@ -42,6 +46,16 @@ private:
         std::unordered_multimap<uint32, Shape *> shapes;
     };
 
+    // What hashing through an equality operator needs, looked up once per operator.
+    struct Equality {
+        bool hashable = false;
+        Oid column_hash = InvalidOid;  // hashes values of the operator's left (column) type
+        Oid value_hash = InvalidOid;   // hashes values of its right (constant) type
+        Oid input_function = InvalidOid;
+        Oid io_param = InvalidOid;
+    };
+
+    const Equality &equality_of(Oid equality_operator);
     void index_pending();
     int column_for(AttrNumber attnum, Oid hash_function, Oid collation);
     void add_hits(Column &column, TupleTableSlot *row, bool row_is_new, const std::vector<bool> &unknown);
@@ -50,6 +64,7 @@ private:
     std::vector<Shape *> unindexed_;  // sorted by name
     std::vector<Shape *> pending_;
     std::vector<std::unique_ptr<Column>> columns_;
+    std::unordered_map<Oid, Equality> equalities_;
     uint64 epoch_ = 0;                // marks shapes already found in one lookup
     std::vector<Shape *> hits_;
     std::vector<Shape *> candidates_;

@@ -110,6 +110,7 @@ private:
     };
     std::unordered_map<Oid, std::unique_ptr<RelationShapes>> by_relation_;
     std::map<std::vector<AttrNumber>, uint32> projection_ids_;
+    bool loading_ = false;  // in load(): lists are sorted once at its end
 };
 
 }  // namespace es
