@@ -486,6 +486,11 @@ bool process_change(LogicalDecodingContext *ctx, PluginState *state, RelationInf
     uint64 generation = state->relations->generation();
     if (action == REORDER_BUFFER_CHANGE_DELETE && !old_tuple)
         return false;  // REPLICA IDENTITY NOTHING: no key to send
+    // The index reads only the columns it needs: a change no shape can match ends here.
+    const std::vector<Shape *> &candidates =
+        state->registry->candidates(info->relid, info->desc, old_tuple, new_tuple);
+    if (candidates.empty())
+        return false;
     TupleTableSlot *old_row = old_tuple ? info->old_slot : nullptr;
     TupleTableSlot *new_row = new_tuple ? info->new_slot : nullptr;
     if (old_row)
@@ -493,10 +498,6 @@ bool process_change(LogicalDecodingContext *ctx, PluginState *state, RelationInf
     if (new_row)
         store_row(new_row, new_tuple, info->desc);
     resolve_unchanged_toast(state, info, old_row, new_row);
-    const std::vector<Shape *> &candidates =
-        state->registry->candidates(info->relid, old_row, new_row, state->unknown);
-    if (candidates.empty())
-        return false;
     state->encoder.start(info, old_row, new_row, &state->unknown);
     bool key_changed = state->encoder.key_changed();
 

@@ -6,6 +6,7 @@
 #include "electric_shapes/shape_registry.hpp"
 
 extern "C" {
+#include "access/htup_details.h"
 #include "utils/lsyscache.h"
 }
 
@@ -116,14 +117,17 @@ void ShapeIndex::index_pending()
 }
 
 // Adds the shapes whose constant hashes like the row's value of the column.
-void ShapeIndex::add_hits(Column &column, TupleTableSlot *row, bool row_is_new,
-                          const std::vector<bool> &unknown)
+void ShapeIndex::add_hits(Column &column, TupleDesc desc, HeapTuple row)
 {
-    int i = column.attnum - 1;
-    if (!row || row->tts_isnull[i])
+    if (!row)
+        return;
+    bool isnull;
+    Datum value = heap_getattr(row, column.attnum, desc, &isnull);
+    if (isnull)
         return;  // NULL equals nothing
-    if (row_is_new && unknown[i]) {
-        // The value is not in the WAL: every shape of the column is a candidate.
+    if (TupleDescAttr(desc, column.attnum - 1)->attlen == -1 &&
+        VARATT_IS_EXTERNAL_ONDISK(DatumGetPointer(value))) {
+        // An unchanged TOAST value, not in the WAL: every shape of the column is a candidate.
         for (auto &entry : column.shapes) {
             if (entry.second->seen != epoch_) {
                 entry.second->seen = epoch_;
@@ -132,7 +136,7 @@ void ShapeIndex::add_hits(Column &column, TupleTableSlot *row, bool row_is_new,
         }
         return;
     }
-    uint32 hash = DatumGetUInt32(FunctionCall1Coll(&column.hash, column.collation, row->tts_values[i]));
+    uint32 hash = DatumGetUInt32(FunctionCall1Coll(&column.hash, column.collation, value));
     auto range = column.shapes.equal_range(hash);
     for (auto it = range.first; it != range.second; ++it) {
         if (it->second->seen != epoch_) {
@@ -142,8 +146,7 @@ void ShapeIndex::add_hits(Column &column, TupleTableSlot *row, bool row_is_new,
     }
 }
 
-const std::vector<Shape *> &ShapeIndex::candidates(TupleTableSlot *old_row, TupleTableSlot *new_row,
-                                                   const std::vector<bool> &unknown)
+const std::vector<Shape *> &ShapeIndex::candidates(TupleDesc desc, HeapTuple old_row, HeapTuple new_row)
 {
     if (!pending_.empty())
         index_pending();
@@ -152,8 +155,8 @@ const std::vector<Shape *> &ShapeIndex::candidates(TupleTableSlot *old_row, Tupl
     epoch_++;
     hits_.clear();
     for (auto &column : columns_) {
-        add_hits(*column, old_row, false, unknown);
-        add_hits(*column, new_row, true, unknown);
+        add_hits(*column, desc, old_row);
+        add_hits(*column, desc, new_row);
     }
     if (hits_.empty())
         return unindexed_;

@@ -162,11 +162,10 @@ const std::vector<Shape *> *ShapeRegistry::shapes_of(Oid relid) const
     return found == by_relation_.end() ? nullptr : &found->second->all;
 }
 
-const std::vector<Shape *> &ShapeRegistry::candidates(Oid relid, TupleTableSlot *old_row,
-                                                      TupleTableSlot *new_row,
-                                                      const std::vector<bool> &unknown)
+const std::vector<Shape *> &ShapeRegistry::candidates(Oid relid, TupleDesc desc, HeapTuple old_row,
+                                                      HeapTuple new_row)
 {
-    return by_relation_.at(relid)->index.candidates(old_row, new_row, unknown);
+    return by_relation_.at(relid)->index.candidates(desc, old_row, new_row);
 }
 
 Readiness ShapeRegistry::prepare(Shape *shape, const RelationInfo *info, uint64 generation)

@@ -9,7 +9,8 @@
 #include <unordered_map>
 
 extern "C" {
-#include "executor/tuptable.h"
+#include "access/htup.h"
+#include "access/tupdesc.h"
 }
 
 namespace es {
@@ -31,10 +32,9 @@ public:
     // Removes a shape.
     void remove(Shape *shape);
 
-    // The shapes that may match a change with these rows (either may be null), sorted by name.
-    // unknown marks columns of the new row whose value is not in the WAL.
-    const std::vector<Shape *> &candidates(TupleTableSlot *old_row, TupleTableSlot *new_row,
-                                           const std::vector<bool> &unknown);
+    // The shapes that may match a change with these rows (either may be null) of a relation
+    // with descriptor desc, sorted by name. Only the indexed columns of the rows are read.
+    const std::vector<Shape *> &candidates(TupleDesc desc, HeapTuple old_row, HeapTuple new_row);
 
 private:
     // One indexed column: the shapes by the hash of the value their term compares it with.
@@ -58,7 +58,7 @@ private:
     const Equality &equality_of(Oid equality_operator);
     void index_pending();
     int column_for(AttrNumber attnum, Oid hash_function, Oid collation);
-    void add_hits(Column &column, TupleTableSlot *row, bool row_is_new, const std::vector<bool> &unknown);
+    void add_hits(Column &column, TupleDesc desc, HeapTuple row);
 
     MemoryContext context_;
     std::vector<Shape *> unindexed_;  // sorted by name

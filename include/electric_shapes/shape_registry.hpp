@@ -86,9 +86,9 @@ public:
     // The shapes of a relation, sorted by name; null when none.
     const std::vector<Shape *> *shapes_of(Oid relid) const;
 
-    // The shapes of a relation that may match a change with these rows, sorted by name.
-    const std::vector<Shape *> &candidates(Oid relid, TupleTableSlot *old_row, TupleTableSlot *new_row,
-                                           const std::vector<bool> &unknown);
+    // The shapes of a relation (descriptor desc) that may match a change with these rows,
+    // sorted by name.
+    const std::vector<Shape *> &candidates(Oid relid, TupleDesc desc, HeapTuple old_row, HeapTuple new_row);
 
     // Makes sure shape is compiled against the relation's current definition.
     Readiness prepare(Shape *shape, const RelationInfo *info, uint64 generation);
