@@ -301,6 +301,10 @@ void add(pg_atomic_uint64 *counter, uint64 amount)
 struct SlotStats {
     int index = -1;
     SlotEntry *entry = nullptr;
+    // Change counts of the transaction being decoded, added to shared memory at its end: one
+    // atomic add per transaction rather than two per change.
+    uint64 changes_emitted = 0;
+    uint64 changes_filtered = 0;
     std::unordered_map<std::string, ShapeRef> shapes;
     std::string key;  // reused lookup buffer
 };
@@ -337,6 +341,7 @@ SlotStats *open_slot(const char *slot_name)
         if (current == nullptr)
             current = new SlotStats();
         current->shapes.clear();
+        current->changes_emitted = current->changes_filtered = 0;
         current->index = claim_slot(slot_name);
         if (current->index < 0)
             return nullptr;
@@ -351,14 +356,17 @@ void change_decoded(SlotStats *slot, bool emitted)
 {
     if (slot == nullptr)
         return;
-    add(&slot->entry->changes_decoded, 1);
-    add(emitted ? &slot->entry->changes_emitted : &slot->entry->changes_filtered, 1);
+    (emitted ? slot->changes_emitted : slot->changes_filtered)++;
 }
 
 void transaction_decoded(SlotStats *slot, bool emitted, XLogRecPtr commit_lsn, TimestampTz commit_time)
 {
     if (slot == nullptr)
         return;
+    add(&slot->entry->changes_decoded, slot->changes_emitted + slot->changes_filtered);
+    add(&slot->entry->changes_emitted, slot->changes_emitted);
+    add(&slot->entry->changes_filtered, slot->changes_filtered);
+    slot->changes_emitted = slot->changes_filtered = 0;
     add(&slot->entry->txns_decoded, 1);
     if (emitted)
         add(&slot->entry->txns_emitted, 1);

@@ -23,6 +23,7 @@ struct SlotStats;  // one slot's counters; opaque to the plugin
 SlotStats *open_slot(const char *slot_name);
 
 // A change of a table in this database was decoded; emitted when at least one message came of it.
+// Counted in shared memory when its transaction ends (transaction_decoded).
 void change_decoded(SlotStats *slot, bool emitted);
 
 // A transaction was decoded; emitted when it sent at least one message.
