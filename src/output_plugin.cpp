@@ -60,6 +60,9 @@ struct CatalogChange {
 };
 
 struct PluginState {
+    // The session's output settings come back with the state's end, also when decoding fails.
+    ~PluginState() { unpin_output_settings(&pinned); }
+
     // Creates the memory contexts and caches, once the options are known.
     void init(MemoryContext parent)
     {

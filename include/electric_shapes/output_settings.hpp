@@ -3,17 +3,24 @@
 // the stream reads the same whatever the session or server says (SPEC section 3).
 #pragma once
 
+struct pg_tz;
+
 namespace es {
 
 struct PinnedSettings {
-    int nest_level = 0;  // GUC nest level to restore, when pinned inside a transaction
+    bool pinned = false;
+    int date_style = 0;
+    int date_order = 0;
+    int interval_style = 0;
+    int extra_float_digits = 0;
+    int bytea_output = 0;
+    pg_tz *time_zone = nullptr;
 };
 
-// Pins the settings: inside a transaction (SQL interface) until unpin_output_settings or the
-// transaction's end; outside one (walsender) for the rest of the process, which is ours.
+// Pins the settings until unpin_output_settings.
 void pin_output_settings(PinnedSettings *pinned);
 
-// Restores what pin_output_settings changed inside a transaction.
+// Restores what pin_output_settings changed; does nothing when nothing is pinned.
 void unpin_output_settings(PinnedSettings *pinned);
 
 }  // namespace es
