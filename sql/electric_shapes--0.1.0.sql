@@ -47,6 +47,16 @@ CREATE VIEW shapes AS
       FROM shape_catalog c;
 GRANT SELECT ON shapes TO PUBLIC;
 
+-- Initial data (SPEC section 4): the shape's rows as the stream's insert messages, then the
+-- snapshot they were read in. SECURITY INVOKER: the caller's privileges and row-level security
+-- apply. Value per call, so that SELECT electric_shapes.shape_snapshot(...) streams the rows.
+CREATE FUNCTION shape_snapshot(name text, "values" text DEFAULT 'text')
+RETURNS SETOF text
+AS 'MODULE_PATHNAME', 'shape_snapshot'
+LANGUAGE C CALLED ON NULL INPUT VOLATILE SECURITY INVOKER;
+COMMENT ON FUNCTION shape_snapshot(text, text) IS
+    'The rows of a shape as insert messages in the stream''s format, then a snapshot-end message with the snapshot they were read in';
+
 -- Dropping a shaped table drops its shapes, inside the same transaction.
 CREATE FUNCTION drop_shapes_of_dropped_tables()
 RETURNS event_trigger
