@@ -61,6 +61,16 @@ CREATE VIEW shapes AS
       FROM shape_catalog c;
 GRANT SELECT ON shapes TO PUBLIC;
 
+-- Initial data (SPEC section 4): the shape's rows as the stream's insert messages, then the
+-- snapshot they were read in. SECURITY INVOKER: the caller's privileges and row-level security
+-- apply. Value per call, so that SELECT electric_shapes.shape_snapshot(...) streams the rows.
+CREATE FUNCTION shape_snapshot(name text, "values" text DEFAULT 'text')
+RETURNS SETOF text
+AS 'MODULE_PATHNAME', 'shape_snapshot'
+LANGUAGE C CALLED ON NULL INPUT VOLATILE SECURITY INVOKER;
+COMMENT ON FUNCTION shape_snapshot(text, text) IS
+    'The rows of a shape as insert messages in the stream''s format, then a snapshot-end message with the snapshot they were read in';
+
 -- Follows a change of a shaped table's definition: marks the shapes it can no longer honour (a
 -- filtered or projected column dropped, or its type changed), and records a new signature for
 -- those whose messages change form (the table or a projected column renamed, a column added to

@@ -8,6 +8,7 @@
 #include "electric_shapes/pure/json_writer.hpp"
 #include "electric_shapes/relation_info.hpp"
 #include "electric_shapes/row_encoder.hpp"
+#include "electric_shapes/row_message.hpp"
 #include "electric_shapes/shape_catalog.hpp"
 #include "electric_shapes/shape_registry.hpp"
 #include "electric_shapes/stats.hpp"
@@ -436,49 +437,19 @@ void render(PluginState *state, const RelationInfo *info, const Group &group, co
                                      state->op_position);
         return;
     }
-    static const char *const operation[] = {"delete", "insert", "update"};
-    out.append("{\"headers\":{\"operation\":\"");
-    out.append(operation[static_cast<int>(group.action)]);
-    out.append("\",\"relation\":");
-    out.append(info->relation_json);
-    out.push_back(',');
-    control::append_shapes(out, group.shapes);
+    RowOperation operation = group.action == Action::Delete   ? RowOperation::Delete
+                             : group.action == Action::Insert ? RowOperation::Insert
+                                                              : RowOperation::Update;
+    open_row_message(out, operation, info->relation_json, group.shapes);
     out.append(",\"lsn\":\"");
     json::append_uint(out, state->lsn);
     out.append("\",\"op_position\":");
     json::append_uint(out, state->op_position);
     out.append(",\"txids\":[");
     json::append_uint(out, state->txid);
-    out.append("]},\"key\":");
-
-    RowEncoder &encoder = state->encoder;
-    bool full = shape->definition.replica_full;
-    const std::vector<AttrNumber> &projection = shape->projection;
-    switch (group.action) {
-    case Action::Delete:
-        encoder.append_key(out, Row::Old);
-        out.append(",\"value\":");
-        encoder.append_object(out, Row::Old, projection, full ? Columns::All : Columns::Key);
-        break;
-    case Action::Insert:
-        encoder.append_key(out, Row::New);
-        out.append(",\"value\":");
-        encoder.append_object(out, Row::New, projection, Columns::All);
-        break;
-    case Action::Update:
-        encoder.append_key(out, Row::New);
-        out.append(",\"value\":");
-        encoder.append_object(out, Row::New, projection, full ? Columns::All : Columns::KeyAndChanged);
-        if (full) {
-            out.append(",\"old_value\":");
-            encoder.append_object(out, Row::Old, projection, Columns::Changed);
-        }
-        break;
-    case Action::RefetchToast:
-    case Action::RefetchSchema:
-        break;
-    }
-    out.push_back('}');
+    out.push_back(']');
+    close_row_message(out, state->encoder, operation, shape->projection,
+                      shape->definition.replica_full);
 }
 
 // Turns one change into the messages of shapes on the table info describes: the changed table

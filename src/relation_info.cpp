@@ -18,14 +18,16 @@ namespace es {
 
 namespace {
 
-RelationCache *active_cache = nullptr;  // the cache the relcache callback reaches
+// The live caches the relcache callback reaches: a decoding context's, and shape_snapshot's
+// while it runs, possibly in the same statement.
+std::vector<RelationCache *> active_caches;
 bool callback_registered = false;
 
 // Relcache invalidation callback: marks entries stale; no catalog access here.
 void relcache_callback(Datum, Oid relid)
 {
-    if (active_cache)
-        active_cache->invalidate(relid);
+    for (RelationCache *cache : active_caches)
+        cache->invalidate(relid);
 }
 
 // How values of a type are written in json mode, looking through domains.
@@ -57,13 +59,13 @@ RelationCache::RelationCache(MemoryContext parent) : parent_(parent)
         CacheRegisterRelcacheCallback(relcache_callback, (Datum) 0);
         callback_registered = true;
     }
-    active_cache = this;
+    active_caches.push_back(this);
 }
 
 RelationCache::~RelationCache()
 {
-    if (active_cache == this)
-        active_cache = nullptr;
+    active_caches.erase(std::remove(active_caches.begin(), active_caches.end(), this),
+                        active_caches.end());
 }
 
 void RelationCache::invalidate(Oid relid)

@@ -88,6 +88,26 @@ void append_lifecycle(std::string &out, bool added, const std::string &shape, ui
     out.append("}}");
 }
 
+void append_snapshot_end(std::string &out, uint64_t xmin, uint64_t xmax,
+                         const std::vector<uint64_t> &xip, uint64_t lsn)
+{
+    out.append("{\"headers\":{\"control\":\"snapshot-end\",\"xmin\":\"");
+    json::append_uint(out, xmin);
+    out.append("\",\"xmax\":\"");
+    json::append_uint(out, xmax);
+    out.append("\",\"xip_list\":[");
+    for (size_t i = 0; i < xip.size(); i++) {
+        if (i)
+            out.push_back(',');
+        out.push_back('"');
+        json::append_uint(out, xip[i]);
+        out.push_back('"');
+    }
+    out.append("],");
+    append_lsn(out, lsn);
+    out.append("}}");
+}
+
 std::string iso8601_utc(int64_t postgres_microseconds)
 {
     // PostgreSQL counts from 2000-01-01; Unix from 1970-01-01: 10957 days apart.

@@ -19,7 +19,7 @@ $node->safe_psql('postgres', q{
 my $file = $node->basedir . '/quiet.jsonl';
 my $consumer = start_recvlogical($node, 'quiet', $file);
 $node->poll_query_until('postgres',
-    q{SELECT count(*) = 1 FROM pg_stat_replication WHERE application_name = 'pg_recvlogical'})
+    q{SELECT count(*) = 1 FROM pg_stat_replication WHERE pid = (SELECT active_pid FROM pg_replication_slots WHERE slot_name = 'quiet')})
   or die 'pg_recvlogical did not connect';
 
 # Filtered transactions spread over a few seconds: the lag tracker samples at most once a second.
@@ -30,7 +30,7 @@ for my $i (1 .. 12) {
 my $last = $node->safe_psql('postgres', 'SELECT pg_current_wal_lsn()');
 
 ok($node->poll_query_until('postgres',
-        q{SELECT write_lag IS NOT NULL FROM pg_stat_replication WHERE application_name = 'pg_recvlogical'}),
+        q{SELECT write_lag IS NOT NULL FROM pg_stat_replication WHERE pid = (SELECT active_pid FROM pg_replication_slots WHERE slot_name = 'quiet')}),
     'pg_stat_replication shows lag figures for a stream that sends nothing');
 ok($node->poll_query_until('postgres',
         qq{SELECT confirmed_flush_lsn >= '$last' FROM pg_replication_slots WHERE slot_name = 'quiet'}),

@@ -24,6 +24,13 @@ void append_must_refetch(std::string &out, const std::vector<const std::string *
 void append_lifecycle(std::string &out, bool added, const std::string &shape, uint64_t lsn,
                       uint64_t op_position);
 
+// {"headers":{"control":"snapshot-end","xmin":"X","xmax":"Y","xip_list":["A","B"],"lsn":"L"}}
+// The end of shape_snapshot's rows: the snapshot they were read in (64-bit transaction ids, as
+// pg_current_snapshot() shows them, all as decimal strings) and the WAL insert position read
+// after it.
+void append_snapshot_end(std::string &out, uint64_t xmin, uint64_t xmax,
+                         const std::vector<uint64_t> &xip, uint64_t lsn);
+
 // Appends "shapes":["a","b"] (names are well-formed shape names and need no escaping).
 void append_shapes(std::string &out, const std::vector<const std::string *> &shapes);
 
