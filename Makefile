@@ -45,3 +45,20 @@ test/unit/unit_tests: $(UNIT_SRCS) $(PURE_SRCS) $(wildcard include/electric_shap
 
 unit: test/unit/unit_tests
 .PHONY: unit
+
+# libFuzzer targets of the pure C++ pieces (test/fuzz/<name>_fuzzer.cpp), run by test/run for a
+# bounded time each. Built with clang-14 and address and undefined behaviour sanitizers.
+FUZZ_CXX ?= clang++-14
+FUZZ_FLAGS = -std=c++17 -O1 -g -Wall -Werror -fsanitize=address,undefined \
+	-fno-sanitize-recover=undefined -I$(srcdir)/include
+FUZZ_TARGETS = $(patsubst %.cpp,%,$(sort $(wildcard test/fuzz/*_fuzzer.cpp)))
+FUZZ_OBJS = $(patsubst src/pure/%.cpp,test/fuzz/obj/%.o,$(PURE_SRCS))
+test/fuzz/obj/%.o: src/pure/%.cpp $(wildcard include/electric_shapes/pure/*.hpp)
+	@mkdir -p test/fuzz/obj
+	$(FUZZ_CXX) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+$(FUZZ_TARGETS): test/fuzz/%: test/fuzz/%.cpp $(FUZZ_OBJS)
+	$(FUZZ_CXX) $(FUZZ_FLAGS) -fsanitize=fuzzer $< $(FUZZ_OBJS) -o $@ -lcrypto
+
+fuzz: $(FUZZ_TARGETS)
+.PHONY: fuzz
+EXTRA_CLEAN += $(FUZZ_TARGETS) test/fuzz/obj

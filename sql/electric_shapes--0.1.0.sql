@@ -28,6 +28,18 @@ CREATE TABLE shape_catalog (
     broken         text             -- why the shape can no longer be honoured, or NULL
 ) WITH (user_catalog_table = true);
 REVOKE ALL ON shape_catalog FROM PUBLIC;
+-- Decoding reads this table through historic snapshots, and PostgreSQL keeps old row versions of
+-- a user catalog table for that, but not the TOAST chunks of its values: every value is kept in
+-- the row (compressed if need be), and create_shape refuses a definition that does not fit.
+ALTER TABLE shape_catalog
+    ALTER COLUMN name SET STORAGE MAIN,
+    ALTER COLUMN where_clause SET STORAGE MAIN,
+    ALTER COLUMN filter_node SET STORAGE MAIN,
+    ALTER COLUMN column_numbers SET STORAGE MAIN,
+    ALTER COLUMN replica SET STORAGE MAIN,
+    ALTER COLUMN index_values SET STORAGE MAIN,
+    ALTER COLUMN signature SET STORAGE MAIN,
+    ALTER COLUMN broken SET STORAGE MAIN;
 
 -- Applications call the API; what each function lets a caller do is checked inside it.
 GRANT USAGE ON SCHEMA electric_shapes TO PUBLIC;

@@ -3,6 +3,7 @@
 // run at times when catalog access is not allowed.
 #include "electric_shapes/pure/json_writer.hpp"
 #include "electric_shapes/relation_info.hpp"
+#include "electric_shapes/text_encoding.hpp"
 
 extern "C" {
 #include "access/tupdesc.h"
@@ -68,7 +69,7 @@ RelationCache::~RelationCache()
                         active_caches.end());
 }
 
-void RelationCache::invalidate(Oid relid)
+void RelationCache::invalidate(Oid relid) noexcept
 {
     generation_++;
     if (!OidIsValid(relid)) {
@@ -136,17 +137,20 @@ void RelationCache::build(RelationInfo *info, Relation rel)
     info->ancestors_known = false;
     info->ancestors.clear();
     info->ancestor_maps.clear();
-    char *schema = get_namespace_name(RelationGetNamespace(rel));
-    const char *table = RelationGetRelationName(rel);
+    // Names go into the stream's JSON as UTF-8 (text_encoding.hpp); key_prefix is repaired when
+    // written in a SQL_ASCII database, like the key values appended to it.
+    utf8::Encoding encoding = utf8::database_encoding();
+    const char *schema = utf8::to_utf8(get_namespace_name(RelationGetNamespace(rel)), encoding);
+    const char *table = utf8::to_utf8(RelationGetRelationName(rel), encoding);
     info->desc = CreateTupleDescCopy(RelationGetDescr(rel));
     info->old_slot = MakeSingleTupleTableSlot(info->desc, &TTSOpsVirtual);
     info->new_slot = MakeSingleTupleTableSlot(info->desc, &TTSOpsVirtual);
 
     info->relation_json.clear();
     info->relation_json.push_back('[');
-    json::append_string(info->relation_json, schema);
+    utf8::append_json_string(info->relation_json, schema, encoding);
     info->relation_json.push_back(',');
-    json::append_string(info->relation_json, table);
+    utf8::append_json_string(info->relation_json, table, encoding);
     info->relation_json.push_back(']');
     info->key_prefix.clear();
     info->key_prefix.append("\"").append(schema).append("\".\"").append(table).append("\"");
@@ -175,7 +179,8 @@ void RelationCache::build(RelationInfo *info, Relation rel)
         column.kind = json_kind_of(attr->atttypid);
         column.typlen = attr->attlen;
         column.json_name.clear();
-        json::append_string(column.json_name, NameStr(attr->attname));
+        utf8::append_json_string(column.json_name, utf8::to_utf8(NameStr(attr->attname), encoding),
+                                 encoding);
         column.json_name.push_back(':');
     }
     MemoryContextSwitchTo(old);

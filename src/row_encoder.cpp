@@ -51,9 +51,12 @@ const char *RowEncoder::text(Row row, AttrNumber attnum)
     int i = attnum - 1;
     if (!text_done_[r][i]) {
         TupleTableSlot *slot = rows_[r];
-        if (!slot->tts_isnull[i])
+        if (!slot->tts_isnull[i]) {
             texts_[r][i] = OutputFunctionCall(
                 const_cast<FmgrInfo *>(&info_->columns[i].output), slot->tts_values[i]);
+            if (encoding_ == utf8::Encoding::Other)  // never taken in UTF8 databases
+                texts_[r][i] = utf8::to_utf8(texts_[r][i], encoding_);
+        }
         text_done_[r][i] = true;
     }
     return texts_[r][i];
@@ -98,7 +101,7 @@ void RowEncoder::append_key(std::string &out, Row row)
         const char *value = text(row, key);
         key::append_part(key_scratch_, value ? value : "", value == nullptr);
     }
-    json::append_string(out, key_scratch_);
+    utf8::append_json_string(out, key_scratch_, encoding_);
 }
 
 void RowEncoder::append_value(std::string &out, AttrNumber attnum, const char *value)
@@ -119,13 +122,16 @@ void RowEncoder::append_value(std::string &out, AttrNumber attnum, const char *v
             }
             break;  // NaN and infinities stay strings
         case JsonKind::Json:
-            json::append_embedded(out, value);
+            if (encoding_ == utf8::Encoding::SqlAscii)
+                json::append_embedded_repairing(out, value);
+            else
+                json::append_embedded(out, value);
             return;
         case JsonKind::String:
             break;
         }
     }
-    json::append_string(out, value);
+    utf8::append_json_string(out, value, encoding_);
 }
 
 void RowEncoder::append_object(std::string &out, Row row, const std::vector<AttrNumber> &projection,

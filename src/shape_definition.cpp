@@ -204,6 +204,28 @@ char *signature_of(Relation rel, ArrayType *columns)
     return shape_signature(rel, columns == nullptr, attnums, count);
 }
 
+// Refuses a shape whose catalog row did not fit in a page even compressed: decoding reads the
+// catalog through historic snapshots, which PostgreSQL does not protect TOAST chunks for.
+void refuse_out_of_line_values(const char *name)
+{
+    Oid types[] = {TEXTOID};
+    Datum values[] = {CStringGetTextDatum(name)};
+    run_as_catalog_owner("SELECT where_clause, filter_node, index_values, signature "
+                         "FROM electric_shapes.shape_catalog WHERE name = $1",
+                         1, types, values, nullptr, SPI_OK_SELECT);
+    for (int column = 1; SPI_processed == 1 && column <= 4; column++) {
+        bool isnull;
+        Datum value = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, column, &isnull);
+        if (!isnull && VARATT_IS_EXTERNAL(DatumGetPointer(value)))
+            ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+                            errmsg("the definition of shape \"%s\" is too large", name),
+                            errdetail("A shape's where_clause, analyzed and compressed, must fit in "
+                                      "one catalog row of at most 8 kB."),
+                            errhint("Use a shorter where_clause: several shapes, or a column that "
+                                    "groups the rows.")));
+    }
+}
+
 // True when a shape of that name exists.
 bool shape_exists(const char *name)
 {
@@ -284,6 +306,7 @@ Datum create_shape_impl(FunctionCallInfo fcinfo)
                          "index_column, index_operator, index_collation, index_values) "
                          "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
                          13, types, values, nulls, SPI_OK_INSERT);
+    refuse_out_of_line_values(name);
     SPI_finish();
     PG_RETURN_VOID();
 }

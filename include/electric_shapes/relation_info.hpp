@@ -63,7 +63,7 @@ public:
     TupleConversionMap *conversion(RelationInfo *partition, const RelationInfo *ancestor);
 
     // Marks one relation (or all, for InvalidOid) as needing a rebuild.
-    void invalidate(Oid relid);
+    void invalidate(Oid relid) noexcept;
 
     // Bumped on every invalidation, so dependants (compiled filters) can notice.
     uint64 generation() const { return generation_; }

@@ -5,6 +5,7 @@
 
 #include "electric_shapes/postgres.hpp"
 #include "electric_shapes/pure/plugin_options.hpp"
+#include "electric_shapes/text_encoding.hpp"
 
 extern "C" {
 #include "executor/tuptable.h"
@@ -26,7 +27,8 @@ enum class Columns {
 
 class RowEncoder {
 public:
-    explicit RowEncoder(ValuesMode mode) : mode_(mode) {}
+    // Reads the database encoding once: the stream's JSON is UTF-8 in every encoding.
+    explicit RowEncoder(ValuesMode mode) : mode_(mode), encoding_(utf8::database_encoding()) {}
 
     // Starts a change: the relation and its rows (either may be null). unknown marks columns of
     // the new row whose value is not in the WAL (unchanged TOAST that no old row could supply).
@@ -56,6 +58,7 @@ private:
     bool is_key(AttrNumber attnum) const;
 
     ValuesMode mode_;
+    utf8::Encoding encoding_;
     const RelationInfo *info_ = nullptr;
     TupleTableSlot *rows_[2] = {nullptr, nullptr};
     const std::vector<bool> *unknown_ = nullptr;

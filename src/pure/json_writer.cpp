@@ -44,6 +44,93 @@ void append_string(std::string &out, std::string_view text)
     out.push_back('"');
 }
 
+size_t utf8_sequence_length(std::string_view text)
+{
+    auto byte = [&](size_t i) { return static_cast<unsigned char>(text[i]); };
+    auto continuation = [&](size_t i, unsigned char low, unsigned char high) {
+        return i < text.size() && byte(i) >= low && byte(i) <= high;
+    };
+    if (text.empty())
+        return 0;
+    unsigned char c = byte(0);
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xc2 && c <= 0xdf)
+        return continuation(1, 0x80, 0xbf) ? 2 : 0;
+    if (c >= 0xe0 && c <= 0xef) {
+        unsigned char low = c == 0xe0 ? 0xa0 : 0x80;   // no overlong forms
+        unsigned char high = c == 0xed ? 0x9f : 0xbf;  // no surrogates
+        return continuation(1, low, high) && continuation(2, 0x80, 0xbf) ? 3 : 0;
+    }
+    if (c >= 0xf0 && c <= 0xf4) {
+        unsigned char low = c == 0xf0 ? 0x90 : 0x80;   // no overlong forms
+        unsigned char high = c == 0xf4 ? 0x8f : 0xbf;  // nothing above U+10FFFF
+        return continuation(1, low, high) && continuation(2, 0x80, 0xbf) &&
+                       continuation(3, 0x80, 0xbf)
+                   ? 4
+                   : 0;
+    }
+    return 0;
+}
+
+namespace {
+
+// Appends text, whose ASCII bytes need no escaping, writing each byte that does not start a
+// well-formed UTF-8 sequence as \u00XX.
+void append_repaired(std::string &out, std::string_view text)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t i = 0;
+    while (i < text.size()) {
+        size_t run = i;
+        while (i < text.size()) {
+            size_t n = utf8_sequence_length(text.substr(i));
+            if (n == 0)
+                break;
+            i += n;
+        }
+        out.append(text.data() + run, i - run);
+        if (i < text.size()) {
+            unsigned char c = static_cast<unsigned char>(text[i]);
+            out.append("\\u00");
+            out.push_back(hex[c >> 4]);
+            out.push_back(hex[c & 0xf]);
+            i++;
+        }
+    }
+}
+
+}  // namespace
+
+void append_string_repairing(std::string &out, std::string_view text)
+{
+    size_t start = out.size();
+    append_string(out, text);
+    // Escaping touches ASCII only, so the escaped text has the same non-UTF-8 bytes.
+    for (size_t i = start; i < out.size(); i++) {
+        if (static_cast<unsigned char>(out[i]) >= 0x80) {
+            std::string escaped = out.substr(i);
+            out.resize(i);
+            append_repaired(out, escaped);
+            return;
+        }
+    }
+}
+
+void append_embedded_repairing(std::string &out, std::string_view json_text)
+{
+    size_t start = out.size();
+    append_embedded(out, json_text);
+    for (size_t i = start; i < out.size(); i++) {
+        if (static_cast<unsigned char>(out[i]) >= 0x80) {
+            std::string rest = out.substr(i);
+            out.resize(i);
+            append_repaired(out, rest);
+            return;
+        }
+    }
+}
+
 void append_embedded(std::string &out, std::string_view json_text)
 {
     size_t start = out.size();

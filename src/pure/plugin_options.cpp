@@ -89,7 +89,7 @@ PluginOptions parse_plugin_options(const std::vector<RawOption> &raw)
     std::unordered_set<std::string> seen;
     for (const auto &[name, value] : raw) {
         if (!seen.insert(name).second)
-            throw UserError(kInvalidParameterValue, "option \"" + name + "\" is given more than once",
+            throw UserError(kInvalidParameterValue, "option " + quoted(name) + " is given more than once",
                             "Give each option once.");
         if (name == "shapes") {
             parse_shapes_option(value, options);

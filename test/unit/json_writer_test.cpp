@@ -74,3 +74,59 @@ TEST(JsonNumber, RefusesNonFiniteAndOddForms)
 }
 
 }  // namespace
+
+namespace {
+
+using es::json::append_embedded_repairing;
+using es::json::append_string_repairing;
+using es::json::utf8_sequence_length;
+
+std::string repaired(std::string_view text)
+{
+    std::string out;
+    append_string_repairing(out, text);
+    return out;
+}
+
+TEST(JsonWriterRepairing, WellFormedUtf8IsUnchanged)
+{
+    EXPECT_EQ(repaired("stra\xc3\x9f" "e \xe2\x82\xac \xf0\x9f\x98\x80 \"q\"\n"),
+              "\"stra\xc3\x9f" "e \xe2\x82\xac \xf0\x9f\x98\x80 \\\"q\\\"\\n\"");
+}
+
+TEST(JsonWriterRepairing, EachInvalidByteBecomesItsLatin1Character)
+{
+    EXPECT_EQ(repaired("caf\xe9"), "\"caf\\u00e9\"");
+    EXPECT_EQ(repaired("\xff\xfe" "a"), "\"\\u00ff\\u00fe" "a\"");
+    // A truncated sequence: each of its bytes is replaced, the next character is kept.
+    EXPECT_EQ(repaired("\xe2\x82" "x"), "\"\\u00e2\\u0082x\"");
+    // Overlong forms, surrogates and code points above U+10FFFF are not well-formed.
+    EXPECT_EQ(repaired("\xc0\xaf"), "\"\\u00c0\\u00af\"");
+    EXPECT_EQ(repaired("\xed\xa0\x80"), "\"\\u00ed\\u00a0\\u0080\"");
+    EXPECT_EQ(repaired("\xf4\x90\x80\x80"), "\"\\u00f4\\u0090\\u0080\\u0080\"");
+    // Control characters are still escaped after a repaired byte.
+    EXPECT_EQ(repaired("\xe9\n\x01\\"), "\"\\u00e9\\n\\u0001\\\\\"");
+}
+
+TEST(JsonWriterRepairing, SequenceLengths)
+{
+    EXPECT_EQ(utf8_sequence_length(""), 0u);
+    EXPECT_EQ(utf8_sequence_length("a"), 1u);
+    EXPECT_EQ(utf8_sequence_length("\xc3\xa9"), 2u);
+    EXPECT_EQ(utf8_sequence_length("\xef\xbf\xbd"), 3u);
+    EXPECT_EQ(utf8_sequence_length("\xf4\x8f\xbf\xbf"), 4u);
+    EXPECT_EQ(utf8_sequence_length("\x80"), 0u);
+    EXPECT_EQ(utf8_sequence_length("\xc1\xbf"), 0u);
+    EXPECT_EQ(utf8_sequence_length("\xe0\x9f\xbf"), 0u);
+    EXPECT_EQ(utf8_sequence_length("\xf0\x8f\xbf\xbf"), 0u);
+    EXPECT_EQ(utf8_sequence_length("\xf5\x80\x80\x80"), 0u);
+}
+
+TEST(JsonWriterRepairing, EmbeddedDocumentsAreRepairedInsideStrings)
+{
+    std::string out;
+    append_embedded_repairing(out, "{\"k\":\n\"caf\xe9 \xc3\xa9\"}");
+    EXPECT_EQ(out, "{\"k\": \"caf\\u00e9 \xc3\xa9\"}");
+}
+
+}  // namespace

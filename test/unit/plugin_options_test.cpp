@@ -97,3 +97,15 @@ TEST(ShapeName, Rule)
 }
 
 }  // namespace
+
+TEST(PluginOptions, RepeatedHugeNameIsShortenedInTheMessage)
+{
+    std::string name(100000, 'o');
+    try {
+        es::parse_plugin_options({{name, std::nullopt}, {name, std::nullopt}});
+        FAIL() << "no error";
+    } catch (const es::UserError &e) {
+        EXPECT_EQ(e.sqlstate, "22023");
+        EXPECT_LT(std::string(e.what()).size(), 200u);
+    }
+}

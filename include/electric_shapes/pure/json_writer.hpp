@@ -15,6 +15,21 @@ void append_string(std::string &out, std::string_view text);
 // newlines can only be insignificant white space there, so they become spaces.
 void append_embedded(std::string &out, std::string_view json_text);
 
+// Length of the well-formed UTF-8 sequence (RFC 3629: no overlongs, no surrogates, at most
+// U+10FFFF) that starts text, or 0 when text does not start with one.
+size_t utf8_sequence_length(std::string_view text);
+
+// Like append_string, for text that may hold bytes that are not UTF-8 (a SQL_ASCII database
+// stores whatever bytes it was given): well-formed UTF-8 is written as itself, and each byte that
+// is not part of a well-formed sequence is written as \u00XX, the Latin-1 character of that byte.
+// The output is then always valid UTF-8 JSON, and distinct byte strings stay distinct unless
+// they differ only in a byte and the UTF-8 encoding of the same Latin-1 character.
+void append_string_repairing(std::string &out, std::string_view text);
+
+// Like append_embedded, repairing bytes that are not UTF-8 as append_string_repairing does (a
+// json document can hold such bytes only inside its strings, where \u00XX is a valid escape).
+void append_embedded_repairing(std::string &out, std::string_view json_text);
+
 // Appends an unsigned integer in decimal.
 void append_uint(std::string &out, uint64_t value);
 
