@@ -102,12 +102,18 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     changed oid;
+    dropped text;
 BEGIN
-    DELETE FROM electric_shapes.shape_catalog c
-     USING pg_catalog.pg_event_trigger_dropped_objects() d
-     WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
-       AND d.objsubid = 0
-       AND c.relation = d.objid;
+    -- One by one in name order, so that the stream announces the drops in that order.
+    FOR dropped IN
+        SELECT c.name FROM electric_shapes.shape_catalog c
+          JOIN pg_catalog.pg_event_trigger_dropped_objects() d
+            ON d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
+           AND d.objsubid = 0 AND c.relation = d.objid
+         ORDER BY c.name
+    LOOP
+        DELETE FROM electric_shapes.shape_catalog WHERE name = dropped;
+    END LOOP;
     FOR changed IN
         SELECT DISTINCT d.objid FROM pg_catalog.pg_event_trigger_dropped_objects() d
          WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objsubid > 0
