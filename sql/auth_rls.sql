@@ -42,14 +42,19 @@ SELECT relname, relrowsecurity, relforcerowsecurity
   FROM pg_class WHERE relname IN ('users', 'conversations', 'conversation_members', 'messages')
  ORDER BY relname;
 
+-- A shape of every message: what shape_snapshot returns of it depends on who asks.
+SELECT electric_shapes.create_shape('chat_messages', 'messages');
+
 -- The application's role: not the tables' owner, no BYPASSRLS.
 CREATE ROLE regress_chat_app NOBYPASSRLS;
 GRANT SELECT, INSERT, UPDATE, DELETE ON users, conversations, conversation_members, messages
    TO regress_chat_app;
 SET ROLE regress_chat_app;
 
--- Without claims nothing is visible.
+-- Without claims nothing is visible, through a shape's snapshot neither.
 SELECT count(*) FROM messages;
+SELECT count(*) FROM electric_shapes.shape_snapshot('chat_messages') m
+ WHERE m::jsonb->'headers'->>'operation' = 'insert';
 SELECT count(*) FROM conversations;
 SELECT count(*) FROM conversation_members;
 
@@ -62,6 +67,9 @@ SET ROLE regress_chat_app;
 BEGIN;
 SELECT electric_shapes.set_claims('{"sub":"alice"}');
 SELECT id, conversation_id, author_id, body FROM messages ORDER BY id;
+-- The shape's snapshot holds exactly the same messages.
+SELECT m::jsonb->>'key' AS key FROM electric_shapes.shape_snapshot('chat_messages') m
+ WHERE m::jsonb->'headers'->>'operation' = 'insert' ORDER BY 1;
 SELECT id, title FROM conversations ORDER BY id;
 SELECT * FROM conversation_members ORDER BY conversation_id;
 SELECT * FROM users;
@@ -91,6 +99,8 @@ SELECT electric_shapes.authenticate(
     'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJib2IiLCJleHAiOjQxMDI0NDQ4MDB9.ytkqZpqyeYryuKC5Xm6ycuOrLO9mmzxCHtZy_IAl7uQ',
     'chat-secret-0123456789-abcdefghij') ->> 'sub' AS authenticated;
 SELECT id, conversation_id, author_id, body FROM messages ORDER BY id;
+SELECT m::jsonb->>'key' AS key FROM electric_shapes.shape_snapshot('chat_messages') m
+ WHERE m::jsonb->'headers'->>'operation' = 'insert' ORDER BY 1;
 SELECT id, title FROM conversations ORDER BY id;
 COMMIT;
 

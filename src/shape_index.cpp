@@ -12,16 +12,6 @@ extern "C" {
 
 namespace es {
 
-namespace {
-
-// Orders shapes by name, the order of the shapes list of every message.
-bool by_name(const Shape *a, const Shape *b)
-{
-    return a->definition.name < b->definition.name;
-}
-
-}  // namespace
-
 void ShapeIndex::add(Shape *shape, bool loading)
 {
     if (shape->definition.index_column != InvalidAttrNumber && !shape->definition.broken)

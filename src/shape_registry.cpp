@@ -20,16 +20,6 @@ extern "C" {
 
 namespace es {
 
-namespace {
-
-// Orders shapes by name, the order of the shapes list of every message.
-bool by_name(const Shape *a, const Shape *b)
-{
-    return a->definition.name < b->definition.name;
-}
-
-}  // namespace
-
 ShapeRegistry::ShapeRegistry(const PluginOptions &options, MemoryContext parent)
     : options_(options), parent_(parent)
 {

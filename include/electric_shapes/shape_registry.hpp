@@ -63,6 +63,12 @@ struct Shape {
     uint64 seen = 0;
 };
 
+// Orders shapes by name: the order of the shapes list of every message.
+inline bool by_name(const Shape *a, const Shape *b)
+{
+    return a->definition.name < b->definition.name;
+}
+
 class ShapeRegistry {
 public:
     ShapeRegistry(const PluginOptions &options, MemoryContext parent);
