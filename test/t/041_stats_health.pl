@@ -5,6 +5,7 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use ElectricShapesTest;
 use IPC::Run;
 
 # status and detail of one check.
@@ -25,17 +26,7 @@ sub status_is
 }
 
 # --- A server as the README sets it up, with little headroom so that limits are reachable.
-my $node = PostgreSQL::Test::Cluster->new('health');
-$node->init;
-$node->append_conf('postgresql.conf', qq{
-wal_level = logical
-max_replication_slots = 5
-max_wal_senders = 2
-output_plugin_libraries = 'pgoutput, test_decoding, electric_shapes'
-shared_preload_libraries = 'electric_shapes'
-});
-$node->start;
-$node->safe_psql('postgres', 'CREATE EXTENSION electric_shapes');
+my $node = new_shapes_cluster('health', extra_conf => "max_replication_slots = 5\nmax_wal_senders = 2\n");
 
 my $rows = $node->safe_psql('postgres', 'SELECT check_name, status FROM electric_shapes.health');
 is($rows, join("\n", map { "$_|ok" } qw(wal_level output_plugin_libraries preload replication_slots

@@ -5,6 +5,7 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use ElectricShapesTest;
 use IPC::Run;
 
 # promtool comes with the Debian package prometheus (test/install-deps); missing, it is a failure.
@@ -36,18 +37,8 @@ isnt($bad_status, 0, 'promtool refuses a badly escaped label value');
 my (undef, $lint) = promtool_check("# HELP requests a\n# TYPE requests counter\nrequests 1\n");
 isnt($lint, '', 'promtool remarks on a counter without _total');
 
-my $node = PostgreSQL::Test::Cluster->new('metrics');
-$node->init;
-$node->append_conf('postgresql.conf', qq{
-wal_level = logical
-max_replication_slots = 10
-max_wal_senders = 10
-output_plugin_libraries = 'pgoutput, test_decoding, electric_shapes'
-shared_preload_libraries = 'electric_shapes'
-});
-$node->start;
+my $node = new_shapes_cluster('metrics');
 $node->safe_psql('postgres', q{
-CREATE EXTENSION electric_shapes;
 CREATE TABLE messages (id bigint PRIMARY KEY, conversation_id int, body text);
 SELECT electric_shapes.create_shape('conv-1', 'messages', 'conversation_id = 1');
 SELECT electric_shapes.create_shape('conv_2', 'messages', 'conversation_id = 2');
