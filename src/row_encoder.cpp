@@ -20,11 +20,15 @@ void RowEncoder::start(const RelationInfo *info, TupleTableSlot *old_row, TupleT
     rows_[1] = new_row;
     unknown_ = unknown;
     size_t natts = info->columns.size();
-    for (int i = 0; i < 2; i++) {
-        texts_[i].assign(natts, nullptr);
-        text_done_[i].assign(natts, false);
+    if (texts_[0].size() < natts) {
+        for (int i = 0; i < 2; i++) {
+            texts_[i].resize(natts);
+            text_stamps_[i].resize(natts, 0);
+        }
+        changed_.resize(natts);
+        changed_stamps_.resize(natts, 0);
     }
-    changed_.assign(natts, -1);
+    change_++;
 }
 
 bool RowEncoder::misses_values(const std::vector<AttrNumber> &projection) const
@@ -49,15 +53,16 @@ const char *RowEncoder::text(Row row, AttrNumber attnum)
 {
     int r = row == Row::Old ? 0 : 1;
     int i = attnum - 1;
-    if (!text_done_[r][i]) {
+    if (text_stamps_[r][i] != change_) {
         TupleTableSlot *slot = rows_[r];
+        texts_[r][i] = nullptr;
         if (!slot->tts_isnull[i]) {
             texts_[r][i] = OutputFunctionCall(
                 const_cast<FmgrInfo *>(&info_->columns[i].output), slot->tts_values[i]);
             if (encoding_ == utf8::Encoding::Other)  // never taken in UTF8 databases
                 texts_[r][i] = utf8::to_utf8(texts_[r][i], encoding_);
         }
-        text_done_[r][i] = true;
+        text_stamps_[r][i] = change_;
     }
     return texts_[r][i];
 }
@@ -65,7 +70,7 @@ const char *RowEncoder::text(Row row, AttrNumber attnum)
 bool RowEncoder::changed(AttrNumber attnum)
 {
     int i = attnum - 1;
-    if (changed_[i] < 0) {
+    if (changed_stamps_[i] != change_) {
         TupleTableSlot *old_row = rows_[0], *new_row = rows_[1];
         bool result;
         if (!old_row || !new_row) {
@@ -78,9 +83,10 @@ bool RowEncoder::changed(AttrNumber attnum)
                                    attr->attlen) &&
                      strcmp(text(Row::Old, attnum), text(Row::New, attnum)) != 0;
         }
-        changed_[i] = result ? 1 : 0;
+        changed_[i] = result;
+        changed_stamps_[i] = change_;
     }
-    return changed_[i] == 1;
+    return changed_[i];
 }
 
 bool RowEncoder::key_changed()

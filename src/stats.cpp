@@ -305,6 +305,7 @@ struct SlotStats {
     // atomic add per transaction rather than two per change.
     uint64 changes_emitted = 0;
     uint64 changes_filtered = 0;
+    TimestampTz emit_time = 0;  // when the transaction's first message went out; 0 before
     std::unordered_map<std::string, ShapeRef> shapes;
     std::string key;  // reused lookup buffer
 };
@@ -342,6 +343,7 @@ SlotStats *open_slot(const char *slot_name)
             current = new SlotStats();
         current->shapes.clear();
         current->changes_emitted = current->changes_filtered = 0;
+        current->emit_time = 0;
         current->index = claim_slot(slot_name);
         if (current->index < 0)
             return nullptr;
@@ -367,6 +369,7 @@ void transaction_decoded(SlotStats *slot, bool emitted, XLogRecPtr commit_lsn, T
     add(&slot->entry->changes_emitted, slot->changes_emitted);
     add(&slot->entry->changes_filtered, slot->changes_filtered);
     slot->changes_emitted = slot->changes_filtered = 0;
+    slot->emit_time = 0;
     add(&slot->entry->txns_decoded, 1);
     if (emitted)
         add(&slot->entry->txns_emitted, 1);
@@ -399,7 +402,10 @@ void shape_emitted(SlotStats *slot, const char *shape, Emit kind, uint64 bytes, 
         add(&entry->bytes, bytes);
         if (lsn != InvalidXLogRecPtr)
             pg_atomic_write_u64(&entry->last_lsn, lsn);
-        pg_atomic_write_u64(&entry->last_emit_at, static_cast<uint64>(GetCurrentTimestamp()));
+        // The clock is read once per transaction: at its first message.
+        if (slot->emit_time == 0)
+            slot->emit_time = GetCurrentTimestamp();
+        pg_atomic_write_u64(&entry->last_emit_at, static_cast<uint64>(slot->emit_time));
     } catch (...) {
         // Statistics never stop a stream.
     }

@@ -63,9 +63,13 @@ private:
     TupleTableSlot *rows_[2] = {nullptr, nullptr};
     const std::vector<bool> *unknown_ = nullptr;
     // Per change caches, indexed by attnum - 1.
+    // An entry holds for the current change only when its stamp equals change_: starting a
+    // change is then one increment, not a clear of every column.
+    uint64 change_ = 0;
     std::vector<const char *> texts_[2];
-    std::vector<bool> text_done_[2];
-    std::vector<signed char> changed_;  // -1 unknown yet, 0 no, 1 yes
+    std::vector<uint64> text_stamps_[2];
+    std::vector<bool> changed_;
+    std::vector<uint64> changed_stamps_;
     std::string key_scratch_;
 };
 

@@ -1,6 +1,8 @@
 // JSON string escaping and number checks for the output plugin's hot path (see json_writer.hpp).
 #include "electric_shapes/pure/json_writer.hpp"
 
+#include <cstring>
+
 #include <charconv>
 
 namespace es::json {
@@ -18,9 +20,24 @@ inline bool needs_escape(unsigned char c)
 void append_string(std::string &out, std::string_view text)
 {
     static const char hex[] = "0123456789abcdef";
+    // Most values need no escaping: find the first byte that does before appending anything, so
+    // that the common case is one append of the whole text.
+    size_t first = 0;
+    while (first < text.size() && !needs_escape(static_cast<unsigned char>(text[first])))
+        first++;
+    if (first == text.size()) {
+        size_t size = out.size();
+        out.resize(size + text.size() + 2);
+        char *target = &out[size];
+        target[0] = '"';
+        memcpy(target + 1, text.data(), text.size());
+        target[text.size() + 1] = '"';
+        return;
+    }
     out.push_back('"');
-    size_t run_start = 0;
-    for (size_t i = 0; i < text.size(); i++) {
+    out.append(text.data(), first);
+    size_t run_start = first;
+    for (size_t i = first; i < text.size(); i++) {
         unsigned char c = static_cast<unsigned char>(text[i]);
         if (!needs_escape(c))
             continue;
