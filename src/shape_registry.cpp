@@ -30,25 +30,36 @@ ShapeRegistry::~ShapeRegistry()
     // Shape contexts are children of parent_ and go with it.
 }
 
+namespace {
+
+// A text datum's bytes, without copying unless it is compressed.
+std::string_view text_of(Datum value)
+{
+    text *t = DatumGetTextPP(value);
+    return std::string_view(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
+}
+
+}  // namespace
+
 ShapeDefinition ShapeRegistry::read_row(HeapTuple tuple, TupleDesc desc)
 {
     Datum values[catalog::ColumnCount];
     bool nulls[catalog::ColumnCount];
     heap_deform_tuple(tuple, desc, values, nulls);
 
-    // PostgreSQL calls first, into plain pointers; C++ objects are made afterwards (boundary rule 2).
-    char *name = TextDatumGetCString(values[catalog::Name - 1]);
+    // PostgreSQL calls first, into plain views; C++ objects are made afterwards (boundary rule 2).
+    std::string_view name = text_of(values[catalog::Name - 1]);
     Oid relid = DatumGetObjectId(values[catalog::Relation - 1]);
     bool has_filter = !nulls[catalog::FilterNode - 1];
-    char *filter = has_filter ? TextDatumGetCString(values[catalog::FilterNode - 1]) : nullptr;
+    std::string_view filter = has_filter ? text_of(values[catalog::FilterNode - 1]) : std::string_view();
     bool all_columns = nulls[catalog::ColumnNumbers - 1];
     Datum *column_datums = nullptr;
     int column_count = 0;
     if (!all_columns)
         deconstruct_array(DatumGetArrayTypeP(values[catalog::ColumnNumbers - 1]), INT2OID,
                           sizeof(int16), true, TYPALIGN_SHORT, &column_datums, nullptr, &column_count);
-    char *replica = TextDatumGetCString(values[catalog::Replica - 1]);
-    char *signature = TextDatumGetCString(values[catalog::Signature - 1]);
+    std::string_view replica = text_of(values[catalog::Replica - 1]);
+    std::string_view signature = text_of(values[catalog::Signature - 1]);
     bool broken = !nulls[catalog::Broken - 1];
     bool indexed = !nulls[catalog::IndexColumn - 1];
     Datum *index_datums = nullptr;
@@ -56,9 +67,8 @@ ShapeDefinition ShapeRegistry::read_row(HeapTuple tuple, TupleDesc desc)
     if (indexed)
         deconstruct_array(DatumGetArrayTypeP(values[catalog::IndexValues - 1]), TEXTOID, -1, false,
                           TYPALIGN_INT, &index_datums, nullptr, &index_count);
-    char **index_values = static_cast<char **>(palloc(sizeof(char *) * (index_count + 1)));
     for (int i = 0; i < index_count; i++)
-        index_values[i] = TextDatumGetCString(index_datums[i]);
+        index_datums[i] = PointerGetDatum(DatumGetTextPP(index_datums[i]));
 
     ShapeDefinition definition;
     definition.name = name;
@@ -69,15 +79,17 @@ ShapeDefinition ShapeRegistry::read_row(HeapTuple tuple, TupleDesc desc)
     definition.all_columns = all_columns;
     for (int i = 0; i < column_count; i++)
         definition.columns.push_back(DatumGetInt16(column_datums[i]));
-    definition.replica_full = strcmp(replica, "full") == 0;
+    definition.replica_full = replica == "full";
     definition.signature = signature;
     definition.broken = broken;
     if (indexed) {
         definition.index_column = DatumGetInt16(values[catalog::IndexColumn - 1]);
         definition.index_operator = DatumGetObjectId(values[catalog::IndexOperator - 1]);
         definition.index_collation = DatumGetObjectId(values[catalog::IndexCollation - 1]);
-        for (int i = 0; i < index_count; i++)
-            definition.index_values.emplace_back(index_values[i]);
+        for (int i = 0; i < index_count; i++) {
+            text *value = reinterpret_cast<text *>(DatumGetPointer(index_datums[i]));
+            definition.index_values.emplace_back(VARDATA_ANY(value), VARSIZE_ANY_EXHDR(value));
+        }
     }
     return definition;
 }
@@ -91,10 +103,10 @@ void ShapeRegistry::load(Oid catalog, Snapshot snapshot)
     while ((tuple = systable_getnext(scan)) != nullptr) {
         // Only selected shapes are read whole: a stream of a few shapes starts fast among many.
         bool isnull;
-        char *name = TextDatumGetCString(heap_getattr(tuple, catalog::Name, RelationGetDescr(rel), &isnull));
-        if (options_.selects(name))
+        std::string_view name = text_of(heap_getattr(tuple, catalog::Name, RelationGetDescr(rel), &isnull));
+        name_buffer_.assign(name.data(), name.size());
+        if (options_.selects(name_buffer_))
             add(read_row(tuple, RelationGetDescr(rel)));
-        pfree(name);
     }
     systable_endscan(scan);
     table_close(rel, AccessShareLock);

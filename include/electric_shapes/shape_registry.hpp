@@ -117,6 +117,7 @@ private:
     std::unordered_map<Oid, std::unique_ptr<RelationShapes>> by_relation_;
     std::map<std::vector<AttrNumber>, uint32> projection_ids_;
     bool loading_ = false;  // in load(): lists are sorted once at its end
+    std::string name_buffer_;  // reused while load() looks at names
 };
 
 }  // namespace es
