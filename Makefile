@@ -17,8 +17,9 @@ REGRESS = $(shell sed -n 's/^test: //p' $(srcdir)/test/schedule)
 REGRESS_OPTS = --temp-instance=$(abs_builddir)/tmp_check --temp-config=$(srcdir)/test/regress.conf
 
 PG_CPPFLAGS = -I$(srcdir)/include
-# -MMD: objects are rebuilt when a header they include changes.
-PG_CXXFLAGS = -std=c++17 -Wall -Wno-register -Wno-unused-parameter -Wno-missing-field-initializers -MMD -MP
+# -MMD: objects are rebuilt when a header they include changes. Frame pointers, as Debian builds
+# the server's C code, so that profilers can walk the stack through the plugin's frames.
+PG_CXXFLAGS = -std=c++17 -fno-omit-frame-pointer -Wall -Wno-register -Wno-unused-parameter -Wno-missing-field-initializers -MMD -MP
 ifdef WERROR
 PG_CXXFLAGS += -Werror
 endif

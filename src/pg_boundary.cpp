@@ -25,6 +25,8 @@ void CaughtError::take(const std::exception &e, const char *state)
 {
     copy_text(sqlstate, sizeof(sqlstate), state);
     copy_text(message, sizeof(message), e.what());
+    detail[0] = '\0';
+    hint[0] = '\0';
 }
 
 void raise_caught(const char *sqlstate, const char *message, const char *detail, const char *hint)
