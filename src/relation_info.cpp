@@ -10,6 +10,7 @@ extern "C" {
 #include "catalog/partition.h"
 #include "catalog/pg_type.h"
 #include "executor/executor.h"
+#include "utils/fmgroids.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
@@ -49,6 +50,27 @@ JsonKind json_kind_of(Oid type)
         return JsonKind::Json;
     default:
         return JsonKind::String;
+    }
+}
+
+// How the plugin writes a column's text: itself for output functions whose result it knows how
+// to produce exactly, else through the output function. Text is used as stored only where the
+// database encoding is already valid in the stream (UTF8, or SQL_ASCII, repaired when written).
+TextFormat text_format_of(Oid output_function, utf8::Encoding encoding)
+{
+    switch (output_function) {
+    case F_TEXTOUT:
+    case F_VARCHAROUT:
+    case F_BPCHAROUT:
+        return encoding == utf8::Encoding::Other ? TextFormat::OutputFunction : TextFormat::Text;
+    case F_BOOLOUT: return TextFormat::Bool;
+    case F_INT2OUT: return TextFormat::Int2;
+    case F_INT4OUT: return TextFormat::Int4;
+    case F_INT8OUT: return TextFormat::Int8;
+    case F_OIDOUT: return TextFormat::Oid;
+    case F_TIMESTAMP_OUT: return TextFormat::Timestamp;
+    case F_TIMESTAMPTZ_OUT: return TextFormat::TimestampTz;
+    default: return TextFormat::OutputFunction;
     }
 }
 
@@ -154,6 +176,8 @@ void RelationCache::build(RelationInfo *info, Relation rel)
     info->relation_json.push_back(']');
     info->key_prefix.clear();
     info->key_prefix.append("\"").append(schema).append("\".\"").append(table).append("\"");
+    info->key_prefix_json.clear();
+    json::append_escaped(info->key_prefix_json, info->key_prefix);
 
     info->key_columns.clear();
     Oid pk = RelationGetPrimaryKeyIndex(rel);
@@ -176,6 +200,7 @@ void RelationCache::build(RelationInfo *info, Relation rel)
         bool is_varlena;
         getTypeOutputInfo(attr->atttypid, &output_function, &is_varlena);
         fmgr_info_cxt(output_function, &column.output, info->context);
+        column.format = text_format_of(output_function, encoding);
         column.kind = json_kind_of(attr->atttypid);
         column.typlen = attr->attlen;
         column.json_name.clear();

@@ -7,10 +7,18 @@
 #include "electric_shapes/row_encoder.hpp"
 
 extern "C" {
+#include "pgtime.h"
+#include "utils/datetime.h"
 #include "utils/datum.h"
+#include "utils/timestamp.h"
 }
 
 namespace es {
+
+RowEncoder::RowEncoder(ValuesMode mode)
+    : mode_(mode), encoding_(utf8::database_encoding()), utc_(pg_tzset("UTC"))
+{
+}
 
 void RowEncoder::start(const RelationInfo *info, TupleTableSlot *old_row, TupleTableSlot *new_row,
                        const std::vector<bool> *unknown)
@@ -19,11 +27,14 @@ void RowEncoder::start(const RelationInfo *info, TupleTableSlot *old_row, TupleT
     rows_[0] = old_row;
     rows_[1] = new_row;
     unknown_ = unknown;
+    // timestamptz values are written here only as timestamptz_out would print them now.
+    utc_iso_ = utc_ != nullptr && session_timezone == utc_ && DateStyle == USE_ISO_DATES;
     size_t natts = info->columns.size();
     if (texts_[0].size() < natts) {
         for (int i = 0; i < 2; i++) {
             texts_[i].resize(natts);
             text_stamps_[i].resize(natts, 0);
+            digits_[i].resize(natts);
         }
         changed_.resize(natts);
         changed_stamps_.resize(natts, 0);
@@ -49,22 +60,58 @@ bool RowEncoder::is_key(AttrNumber attnum) const
     return false;
 }
 
-const char *RowEncoder::text(Row row, AttrNumber attnum)
+const RowEncoder::Text &RowEncoder::text(Row row, AttrNumber attnum)
 {
     int r = row == Row::Old ? 0 : 1;
     int i = attnum - 1;
     if (text_stamps_[r][i] != change_) {
-        TupleTableSlot *slot = rows_[r];
-        texts_[r][i] = nullptr;
-        if (!slot->tts_isnull[i]) {
-            texts_[r][i] = OutputFunctionCall(
-                const_cast<FmgrInfo *>(&info_->columns[i].output), slot->tts_values[i]);
-            if (encoding_ == utf8::Encoding::Other)  // never taken in UTF8 databases
-                texts_[r][i] = utf8::to_utf8(texts_[r][i], encoding_);
-        }
+        texts_[r][i] = produce_text(r, i);
         text_stamps_[r][i] = change_;
     }
     return texts_[r][i];
+}
+
+RowEncoder::Text RowEncoder::produce_text(int r, int i)
+{
+    TupleTableSlot *slot = rows_[r];
+    if (slot->tts_isnull[i])
+        return {nullptr, 0};
+    Datum value = slot->tts_values[i];
+    char *digits = digits_[r][i].data();
+    const ColumnInfo &column = info_->columns[i];
+    switch (column.format) {
+    case TextFormat::Text: {
+        // Detoasted (when compressed) in the change's memory context.
+        varlena *t = PG_DETOAST_DATUM_PACKED(value);
+        return {VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t)};
+    }
+    case TextFormat::Bool:
+        return {DatumGetBool(value) ? "t" : "f", 1};
+    case TextFormat::Int2:
+        return {digits, format::signed_integer(DatumGetInt16(value), digits)};
+    case TextFormat::Int4:
+        return {digits, format::signed_integer(DatumGetInt32(value), digits)};
+    case TextFormat::Int8:
+        return {digits, format::signed_integer(DatumGetInt64(value), digits)};
+    case TextFormat::Oid:
+        return {digits, format::unsigned_integer(DatumGetObjectId(value), digits)};
+    case TextFormat::Timestamp:
+    case TextFormat::TimestampTz: {
+        bool with_zone = column.format == TextFormat::TimestampTz;
+        if (DateStyle != USE_ISO_DATES || (with_zone && !utc_iso_))
+            break;
+        size_t size = format::iso_timestamp(DatumGetTimestamp(value), with_zone, digits);
+        if (size > 0)
+            return {digits, size};
+        break;  // infinities and BC dates: as the output function prints them
+    }
+    case TextFormat::OutputFunction:
+        break;
+    }
+    const char *printed = OutputFunctionCall(const_cast<FmgrInfo *>(&column.output), value);
+    if (encoding_ == utf8::Encoding::Other)  // never taken in UTF8 databases
+        printed = utf8::to_utf8(printed, encoding_);
+    return {printed, strlen(printed)};
 }
 
 bool RowEncoder::changed(AttrNumber attnum)
@@ -79,9 +126,13 @@ bool RowEncoder::changed(AttrNumber attnum)
             result = old_row->tts_isnull[i] != new_row->tts_isnull[i];
         } else {
             Form_pg_attribute attr = TupleDescAttr(info_->desc, i);
-            result = !datumIsEqual(old_row->tts_values[i], new_row->tts_values[i], attr->attbyval,
-                                   attr->attlen) &&
-                     strcmp(text(Row::Old, attnum), text(Row::New, attnum)) != 0;
+            if (datumIsEqual(old_row->tts_values[i], new_row->tts_values[i], attr->attbyval, attr->attlen)) {
+                result = false;
+            } else {
+                const Text &before = text(Row::Old, attnum);
+                const Text &after = text(Row::New, attnum);
+                result = before.size != after.size || memcmp(before.data, after.data, before.size) != 0;
+            }
         }
         changed_[i] = result;
         changed_stamps_[i] = change_;
@@ -102,42 +153,56 @@ bool RowEncoder::key_changed()
 
 void RowEncoder::append_key(std::string &out, Row row)
 {
-    key_scratch_.assign(info_->key_prefix);
-    for (AttrNumber key : info_->key_columns) {
-        const char *value = text(row, key);
-        key::append_part(key_scratch_, value ? value : "", value == nullptr);
+    if (encoding_ == utf8::Encoding::SqlAscii) {
+        // Bytes that are not UTF-8 are repaired over the whole key (text_encoding.hpp).
+        key_scratch_.assign(info_->key_prefix);
+        for (AttrNumber key : info_->key_columns) {
+            const Text &value = text(row, key);
+            key::append_part(key_scratch_, std::string_view(value.data ? value.data : "", value.size),
+                             value.data == nullptr);
+        }
+        utf8::append_json_string(out, key_scratch_, encoding_);
+        return;
     }
-    utf8::append_json_string(out, key_scratch_, encoding_);
+    out.push_back('"');
+    out.append(info_->key_prefix_json);
+    for (AttrNumber key : info_->key_columns) {
+        const Text &value = text(row, key);
+        key::append_escaped_part(out, std::string_view(value.data ? value.data : "", value.size),
+                                 value.data == nullptr);
+    }
+    out.push_back('"');
 }
 
-void RowEncoder::append_value(std::string &out, AttrNumber attnum, const char *value)
+void RowEncoder::append_value(std::string &out, AttrNumber attnum, const Text &value)
 {
-    if (value == nullptr) {
+    if (value.data == nullptr) {
         out.append("null");
         return;
     }
+    std::string_view view(value.data, value.size);
     if (mode_ == ValuesMode::Json) {
         switch (info_->columns[attnum - 1].kind) {
         case JsonKind::Bool:
-            out.append(value[0] == 't' ? "true" : "false");
+            out.append(view[0] == 't' ? "true" : "false");
             return;
         case JsonKind::Number:
-            if (json::is_json_number(value)) {
-                out.append(value);
+            if (json::is_json_number(view)) {
+                out.append(view);
                 return;
             }
             break;  // NaN and infinities stay strings
         case JsonKind::Json:
             if (encoding_ == utf8::Encoding::SqlAscii)
-                json::append_embedded_repairing(out, value);
+                json::append_embedded_repairing(out, view);
             else
-                json::append_embedded(out, value);
+                json::append_embedded(out, view);
             return;
         case JsonKind::String:
             break;
         }
     }
-    utf8::append_json_string(out, value, encoding_);
+    utf8::append_json_string(out, view, encoding_);
 }
 
 void RowEncoder::append_object(std::string &out, Row row, const std::vector<AttrNumber> &projection,

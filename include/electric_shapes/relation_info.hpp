@@ -16,10 +16,15 @@ namespace es {
 // How a column's value is written in `values=json` mode (text mode writes every value as a string).
 enum class JsonKind { String, Bool, Number, Json };
 
+// How a column's text is produced: by the type's output function, or, for the commonest output
+// functions, by the plugin itself with the same result (pure/value_format.hpp).
+enum class TextFormat { OutputFunction, Text, Bool, Int2, Int4, Int8, Oid, Timestamp, TimestampTz };
+
 struct ColumnInfo {
     bool dropped = false;
     std::string json_name;  // "name": already escaped, ready to append
     FmgrInfo output;        // the type's output function
+    TextFormat format = TextFormat::OutputFunction;
     JsonKind kind = JsonKind::String;
     int16 typlen = 0;
 };
@@ -36,6 +41,7 @@ struct RelationInfo {
     bool valid = false;
     std::string relation_json;  // ["schema","table"]
     std::string key_prefix;     // "schema"."table" (raw, JSON-escaped when written)
+    std::string key_prefix_json;  // key_prefix escaped for the inside of a JSON string
     std::vector<AttrNumber> key_columns;
     std::vector<ColumnInfo> columns;  // index attnum - 1
     TupleDesc desc = nullptr;

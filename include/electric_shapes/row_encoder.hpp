@@ -3,13 +3,18 @@
 // a row serves every shape.
 #pragma once
 
-#include "electric_shapes/postgres.hpp"
+#include <array>
+
 #include "electric_shapes/pure/plugin_options.hpp"
+#include "electric_shapes/pure/value_format.hpp"
+#include "electric_shapes/postgres.hpp"
 #include "electric_shapes/text_encoding.hpp"
 
 extern "C" {
 #include "executor/tuptable.h"
 }
+
+struct pg_tz;
 
 namespace es {
 
@@ -28,10 +33,11 @@ enum class Columns {
 class RowEncoder {
 public:
     // Reads the database encoding once: the stream's JSON is UTF-8 in every encoding.
-    explicit RowEncoder(ValuesMode mode) : mode_(mode), encoding_(utf8::database_encoding()) {}
+    explicit RowEncoder(ValuesMode mode);
 
     // Starts a change: the relation and its rows (either may be null). unknown marks columns of
     // the new row whose value is not in the WAL (unchanged TOAST that no old row could supply).
+    // Called with the output settings pinned (output_settings.hpp).
     void start(const RelationInfo *info, TupleTableSlot *old_row, TupleTableSlot *new_row,
                const std::vector<bool> *unknown);
 
@@ -52,13 +58,24 @@ public:
     bool changed(AttrNumber attnum);
 
 private:
-    // The column's text output, produced once per change; nullptr for NULL.
-    const char *text(Row row, AttrNumber attnum);
-    void append_value(std::string &out, AttrNumber attnum, const char *value);
+    // A column's text in the stream's encoding; data is nullptr for NULL.
+    struct Text {
+        const char *data;
+        size_t size;
+    };
+
+    // The column's text output, produced once per change.
+    const Text &text(Row row, AttrNumber attnum);
+    // Produces it: written here for the commonest types (relation_info.hpp, TextFormat), else by
+    // the type's output function.
+    Text produce_text(int row, int column);
+    void append_value(std::string &out, AttrNumber attnum, const Text &value);
     bool is_key(AttrNumber attnum) const;
 
     ValuesMode mode_;
     utf8::Encoding encoding_;
+    pg_tz *utc_;                // the zone the pinned settings set
+    bool utc_iso_ = false;      // this change is printed in UTC, DateStyle ISO
     const RelationInfo *info_ = nullptr;
     TupleTableSlot *rows_[2] = {nullptr, nullptr};
     const std::vector<bool> *unknown_ = nullptr;
@@ -66,8 +83,9 @@ private:
     // An entry holds for the current change only when its stamp equals change_: starting a
     // change is then one increment, not a clear of every column.
     uint64 change_ = 0;
-    std::vector<const char *> texts_[2];
+    std::vector<Text> texts_[2];
     std::vector<uint64> text_stamps_[2];
+    std::vector<std::array<char, format::kMaxText>> digits_[2];  // texts written by the encoder itself
     std::vector<bool> changed_;
     std::vector<uint64> changed_stamps_;
     std::string key_scratch_;

@@ -5,6 +5,10 @@
 
 #include <charconv>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace es::json {
 
 namespace {
@@ -17,30 +21,38 @@ inline bool needs_escape(unsigned char c)
 
 }  // namespace
 
-void append_string(std::string &out, std::string_view text)
+size_t find_escape(std::string_view text)
+{
+    const char *data = text.data();
+    size_t size = text.size(), i = 0;
+#if defined(__SSE2__)
+    // Sixteen bytes at a time: every value of every streamed row is scanned here.
+    const __m128i quote = _mm_set1_epi8('"');
+    const __m128i backslash = _mm_set1_epi8('\\');
+    const __m128i last_control = _mm_set1_epi8(0x1f);
+    for (; i + 16 <= size; i += 16) {
+        __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i *>(data + i));
+        __m128i control = _mm_cmpeq_epi8(_mm_max_epu8(bytes, last_control), last_control);
+        __m128i special = _mm_or_si128(_mm_cmpeq_epi8(bytes, quote), _mm_cmpeq_epi8(bytes, backslash));
+        int mask = _mm_movemask_epi8(_mm_or_si128(control, special));
+        if (mask != 0)
+            return i + static_cast<size_t>(__builtin_ctz(static_cast<unsigned>(mask)));
+    }
+#endif
+    for (; i < size; i++) {
+        if (needs_escape(static_cast<unsigned char>(data[i])))
+            return i;
+    }
+    return size;
+}
+
+void append_escaped(std::string &out, std::string_view text)
 {
     static const char hex[] = "0123456789abcdef";
-    // Most values need no escaping: find the first byte that does before appending anything, so
-    // that the common case is one append of the whole text.
-    size_t first = 0;
-    while (first < text.size() && !needs_escape(static_cast<unsigned char>(text[first])))
-        first++;
-    if (first == text.size()) {
-        size_t size = out.size();
-        out.resize(size + text.size() + 2);
-        char *target = &out[size];
-        target[0] = '"';
-        memcpy(target + 1, text.data(), text.size());
-        target[text.size() + 1] = '"';
-        return;
-    }
-    out.push_back('"');
-    out.append(text.data(), first);
-    size_t run_start = first;
-    for (size_t i = first; i < text.size(); i++) {
+    // Most values need no escaping: they are appended whole, after one scan.
+    size_t run_start = 0;
+    for (size_t i = find_escape(text); i < text.size(); i = run_start + find_escape(text.substr(run_start))) {
         unsigned char c = static_cast<unsigned char>(text[i]);
-        if (!needs_escape(c))
-            continue;
         out.append(text.data() + run_start, i - run_start);
         run_start = i + 1;
         switch (c) {
@@ -58,6 +70,12 @@ void append_string(std::string &out, std::string_view text)
         }
     }
     out.append(text.data() + run_start, text.size() - run_start);
+}
+
+void append_string(std::string &out, std::string_view text)
+{
+    out.push_back('"');
+    append_escaped(out, text);
     out.push_back('"');
 }
 

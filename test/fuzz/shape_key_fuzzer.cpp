@@ -1,5 +1,6 @@
 // Fuzzes the key builder: keys of one relation are injective, so two different lists of key
-// parts (values or NULLs) never give the same key, whatever bytes the values hold.
+// parts (values or NULLs) never give the same key, whatever bytes the values hold; and a key
+// written escaped part by part is exactly the built key escaped as a JSON string.
 #include <cstdint>
 #include <cstdlib>
 #include <optional>
@@ -8,6 +9,7 @@
 
 #include <fuzzer/FuzzedDataProvider.h>
 
+#include "electric_shapes/pure/json_writer.hpp"
 #include "electric_shapes/pure/shape_key.hpp"
 
 namespace {
@@ -36,6 +38,15 @@ std::string key_of(const Parts &parts)
     return key;
 }
 
+std::string escaped_key_of(const Parts &parts)
+{
+    std::string key;
+    es::json::append_escaped(key, "\"public\".\"t\"");
+    for (const auto &part : parts)
+        es::key::append_escaped_part(key, part ? *part : std::string(), !part);
+    return key;
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -44,6 +55,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     Parts a = consume_parts(provider);
     Parts b = consume_parts(provider);
     if ((key_of(a) == key_of(b)) != (a == b))
+        abort();
+    std::string escaped;
+    es::json::append_escaped(escaped, key_of(a));
+    if (escaped != escaped_key_of(a))
         abort();
     return 0;
 }

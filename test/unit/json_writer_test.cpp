@@ -33,6 +33,29 @@ TEST(JsonWriter, ControlCharactersAreEscaped)
     EXPECT_EQ(as_json_string(std::string("a\0b", 3)), "\"a\\u0000b\"");
 }
 
+TEST(JsonWriter, EscapesAreFoundAtEveryPositionOfLongText)
+{
+    // The scan reads sixteen bytes at a time: put each kind of byte at every offset of 40.
+    for (char special : {'"', '\\', '\n', '\x01', '\x1f'}) {
+        for (size_t at = 0; at < 40; at++) {
+            std::string text(40, 'x');
+            text[at] = special;
+            EXPECT_EQ(es::json::find_escape(text), at);
+            std::string expected = "\"" + text.substr(0, at);
+            expected += special == '"' ? "\\\"" : special == '\\' ? "\\\\" : special == '\n' ? "\\n"
+                        : special == '\x01' ? "\\u0001" : "\\u001f";
+            expected += text.substr(at + 1) + "\"";
+            EXPECT_EQ(as_json_string(text), expected) << at;
+        }
+    }
+    // Bytes from 0x20 up, multi-byte UTF-8 included, need no escape.
+    std::string plain;
+    for (int c = 0x20; c < 0x100; c++)
+        if (c != '"' && c != '\\')
+            plain.push_back(static_cast<char>(c));
+    EXPECT_EQ(es::json::find_escape(plain), plain.size());
+}
+
 TEST(JsonWriter, MultibyteUtf8PassesThrough)
 {
     EXPECT_EQ(as_json_string("h\xc3\xa9llo \xf0\x9f\x98\x80"), "\"h\xc3\xa9llo \xf0\x9f\x98\x80\"");

@@ -1,4 +1,5 @@
 // Unit tests of ElectricSQL key building.
+#include "electric_shapes/pure/json_writer.hpp"
 #include "electric_shapes/pure/shape_key.hpp"
 
 #include <gtest/gtest.h>
@@ -29,6 +30,19 @@ TEST(ShapeKey, UnderscoreValueDiffersFromNull)
     es::key::append_part(value, "_", false);
     es::key::append_part(null, "", true);
     EXPECT_NE(value, null);
+}
+
+TEST(ShapeKey, EscapedPartsAreTheEscapedKey)
+{
+    for (const char *value : {"5", "a/b", "q\"uo/te\\", "/", "line\nbreak//", ""}) {
+        std::string built, escaped, by_parts;
+        es::key::append_part(built, value, false);
+        es::key::append_part(built, "", true);
+        es::json::append_escaped(escaped, built);
+        es::key::append_escaped_part(by_parts, value, false);
+        es::key::append_escaped_part(by_parts, "", true);
+        EXPECT_EQ(by_parts, escaped) << value;
+    }
 }
 
 }  // namespace

@@ -8,6 +8,13 @@
 
 namespace es::json {
 
+// The position of the first byte of text that must be escaped in a JSON string (a quote, a
+// backslash or a control character), or text.size() when there is none.
+size_t find_escape(std::string_view text);
+
+// Appends text escaped as RFC 8259 requires inside a JSON string literal, without the quotes.
+void append_escaped(std::string &out, std::string_view text);
+
 // Appends text as a JSON string literal, quotes included, escaping what RFC 8259 requires.
 void append_string(std::string &out, std::string_view text);
 

@@ -13,4 +13,8 @@ void append_relation(std::string &out, std::string_view schema, std::string_view
 // Appends /"value" (with '/' doubled), or /_ when is_null.
 void append_part(std::string &out, std::string_view value, bool is_null);
 
+// Appends what append_part appends, escaped for the inside of a JSON string (its quotes become
+// \"): a key is written into a message part by part, without building it first.
+void append_escaped_part(std::string &out, std::string_view value, bool is_null);
+
 }  // namespace es::key
