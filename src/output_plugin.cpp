@@ -98,7 +98,7 @@ struct PluginState {
     std::vector<CatalogChange> catalog_changes;
 
     // Scratch, reused from change to change.
-    std::string message;
+    Buffer message;
     std::vector<bool> unknown;
     std::vector<Decision> decisions;
     std::vector<Group> groups;
@@ -137,13 +137,13 @@ void send(LogicalDecodingContext *ctx, PluginState *state)
     if (!state->begun) {
         state->begun = true;
         if (state->options.include_transaction) {
-            std::string &begin = state->message;
+            Buffer &begin = state->message;
             size_t body = begin.size();
             control::append_begin(begin, state->lsn, state->txid);
             OutputPluginPrepareWrite(ctx, true);
             appendBinaryStringInfo(ctx->out, begin.data() + body, begin.size() - body);
             OutputPluginWrite(ctx, true);
-            begin.resize(body);
+            begin.truncate(body);
         }
     }
     OutputPluginPrepareWrite(ctx, true);
@@ -429,18 +429,18 @@ const Shape *representative(PluginState *state, const Group &group)
 // Writes the message of a group into state->message.
 void render(PluginState *state, const RelationInfo *info, const Group &group, const Shape *shape)
 {
-    std::string &out = state->message;
+    Buffer &out = state->message;
     out.clear();
     if (group.action == Action::RefetchToast || group.action == Action::RefetchSchema) {
         const char *reason = group.action == Action::RefetchToast ? "unchanged-toast" : "schema-change";
-        control::append_must_refetch(out, group.shapes, info->relation_json, reason, state->lsn,
+        control::append_must_refetch(out, group.shapes, info->relation_json.view(), reason, state->lsn,
                                      state->op_position);
         return;
     }
     RowOperation operation = group.action == Action::Delete   ? RowOperation::Delete
                              : group.action == Action::Insert ? RowOperation::Insert
                                                               : RowOperation::Update;
-    open_row_message(out, operation, info->relation_json, group.shapes);
+    open_row_message(out, operation, info->relation_json.view(), group.shapes);
     out.append(",\"lsn\":\"");
     json::append_uint(out, state->lsn);
     out.append("\",\"op_position\":");
@@ -539,7 +539,7 @@ void send_refetch(LogicalDecodingContext *ctx, PluginState *state, const Relatio
                   const std::vector<const std::string *> &names, const char *reason)
 {
     state->message.clear();
-    control::append_must_refetch(state->message, names, info->relation_json, reason, state->lsn,
+    control::append_must_refetch(state->message, names, info->relation_json.view(), reason, state->lsn,
                                  state->op_position);
     send(ctx, state);
     for (const std::string *name : names)
@@ -620,7 +620,7 @@ void apply_catalog_changes(LogicalDecodingContext *ctx, PluginState *state)
             const RelationInfo *info = state->relations->get(relation);
             RelationClose(relation);
             control::append_must_refetch(state->message, {&shape->definition.name},
-                                         info->relation_json, "schema-change", state->lsn,
+                                         info->relation_json.view(), "schema-change", state->lsn,
                                          state->op_position);
             stats::shape_emitted(state->stats, shape->definition.name.c_str(),
                                  stats::Emit::MustRefetch, state->message.size(), state->lsn);

@@ -151,21 +151,22 @@ bool RowEncoder::key_changed()
     return false;
 }
 
-void RowEncoder::append_key(std::string &out, Row row)
+void RowEncoder::append_key(Buffer &out, Row row)
 {
     if (encoding_ == utf8::Encoding::SqlAscii) {
         // Bytes that are not UTF-8 are repaired over the whole key (text_encoding.hpp).
-        key_scratch_.assign(info_->key_prefix);
+        key_scratch_.clear();
+        key_scratch_.append(info_->key_prefix);
         for (AttrNumber key : info_->key_columns) {
             const Text &value = text(row, key);
             key::append_part(key_scratch_, std::string_view(value.data ? value.data : "", value.size),
                              value.data == nullptr);
         }
-        utf8::append_json_string(out, key_scratch_, encoding_);
+        utf8::append_json_string(out, key_scratch_.view(), encoding_);
         return;
     }
     out.push_back('"');
-    out.append(info_->key_prefix_json);
+    out.append(info_->key_prefix_json.view());
     for (AttrNumber key : info_->key_columns) {
         const Text &value = text(row, key);
         key::append_escaped_part(out, std::string_view(value.data ? value.data : "", value.size),
@@ -174,7 +175,7 @@ void RowEncoder::append_key(std::string &out, Row row)
     out.push_back('"');
 }
 
-void RowEncoder::append_value(std::string &out, AttrNumber attnum, const Text &value)
+void RowEncoder::append_value(Buffer &out, AttrNumber attnum, const Text &value)
 {
     if (value.data == nullptr) {
         out.append("null");
@@ -205,7 +206,7 @@ void RowEncoder::append_value(std::string &out, AttrNumber attnum, const Text &v
     utf8::append_json_string(out, view, encoding_);
 }
 
-void RowEncoder::append_object(std::string &out, Row row, const std::vector<AttrNumber> &projection,
+void RowEncoder::append_object(Buffer &out, Row row, const std::vector<AttrNumber> &projection,
                                Columns which)
 {
     out.push_back('{');
@@ -225,7 +226,7 @@ void RowEncoder::append_object(std::string &out, Row row, const std::vector<Attr
         if (!first)
             out.push_back(',');
         first = false;
-        out.append(info_->columns[attnum - 1].json_name);
+        out.append(info_->columns[attnum - 1].json_name.view());
         append_value(out, attnum, text(row, attnum));
     }
     out.push_back('}');

@@ -4,7 +4,7 @@
 
 namespace es {
 
-void open_row_message(std::string &out, RowOperation operation, const std::string &relation_json,
+void open_row_message(Buffer &out, RowOperation operation, std::string_view relation_json,
                       const std::vector<const std::string *> &shapes)
 {
     static const char *const names[] = {"delete", "insert", "update"};
@@ -16,7 +16,7 @@ void open_row_message(std::string &out, RowOperation operation, const std::strin
     control::append_shapes(out, shapes);
 }
 
-void close_row_message(std::string &out, RowEncoder &encoder, RowOperation operation,
+void close_row_message(Buffer &out, RowEncoder &encoder, RowOperation operation,
                        const std::vector<AttrNumber> &projection, bool replica_full)
 {
     out.append("},\"key\":");

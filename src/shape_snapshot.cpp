@@ -66,7 +66,7 @@ struct SnapshotState {
     std::vector<bool> unknown;  // all false: a stored row has every value
     std::vector<const std::string *> shape_names;
     std::vector<uint64_t> xip;
-    std::string snapshot_end;
+    Buffer snapshot_end;
 
     char *portal_name = nullptr;  // in the multi-call context
     MemoryContext batch_context = nullptr;
@@ -75,7 +75,7 @@ struct SnapshotState {
     bool end_sent = false;
 
     // The current batch: rendered messages, one after the other, and where each ends.
-    std::string batch;
+    Buffer batch;
     std::vector<size_t> ends;
     size_t next = 0;
 };
@@ -345,7 +345,7 @@ void fetch_batch(SnapshotState *state)
                               &row->tts_isnull[projection[c] - 1]);
         ExecStoreVirtualTuple(row);
         state->encoder.start(info, nullptr, row, &state->unknown);
-        open_row_message(state->batch, RowOperation::Insert, info->relation_json, state->shape_names);
+        open_row_message(state->batch, RowOperation::Insert, info->relation_json.view(), state->shape_names);
         close_row_message(state->batch, state->encoder, RowOperation::Insert, projection,
                           state->shape->definition.replica_full);
         state->ends.push_back(state->batch.size());

@@ -33,7 +33,7 @@ const char *to_utf8(const char *text, Encoding encoding)
     return pg_server_to_any(text, static_cast<int>(len), PG_UTF8);
 }
 
-void append_json_string(std::string &out, std::string_view text, Encoding encoding)
+void append_json_string(Buffer &out, std::string_view text, Encoding encoding)
 {
     if (encoding == Encoding::SqlAscii)
         json::append_string_repairing(out, text);

@@ -3,6 +3,7 @@
 // and slots to hold decoded rows. The hot path then does no catalog lookup per row or column.
 #pragma once
 
+#include "electric_shapes/pure/buffer.hpp"
 #include "electric_shapes/postgres.hpp"
 
 extern "C" {
@@ -22,7 +23,7 @@ enum class TextFormat { OutputFunction, Text, Bool, Int2, Int4, Int8, Oid, Times
 
 struct ColumnInfo {
     bool dropped = false;
-    std::string json_name;  // "name": already escaped, ready to append
+    Buffer json_name;       // "name": already escaped, ready to append
     FmgrInfo output;        // the type's output function
     TextFormat format = TextFormat::OutputFunction;
     JsonKind kind = JsonKind::String;
@@ -39,9 +40,9 @@ struct AncestorMap {
 struct RelationInfo {
     Oid relid = InvalidOid;
     bool valid = false;
-    std::string relation_json;  // ["schema","table"]
+    Buffer relation_json;       // ["schema","table"]
     std::string key_prefix;     // "schema"."table" (raw, JSON-escaped when written)
-    std::string key_prefix_json;  // key_prefix escaped for the inside of a JSON string
+    Buffer key_prefix_json;     // key_prefix escaped for the inside of a JSON string
     std::vector<AttrNumber> key_columns;
     std::vector<ColumnInfo> columns;  // index attnum - 1
     TupleDesc desc = nullptr;

@@ -48,10 +48,10 @@ public:
     bool key_changed();
 
     // Appends the row's key as a JSON string.
-    void append_key(std::string &out, Row row);
+    void append_key(Buffer &out, Row row);
 
     // Appends a JSON object of the row's columns of projection chosen by which.
-    void append_object(std::string &out, Row row, const std::vector<AttrNumber> &projection,
+    void append_object(Buffer &out, Row row, const std::vector<AttrNumber> &projection,
                        Columns which);
 
     // True when the update changed the column (always true without an old row).
@@ -69,7 +69,7 @@ private:
     // Produces it: written here for the commonest types (relation_info.hpp, TextFormat), else by
     // the type's output function.
     Text produce_text(int row, int column);
-    void append_value(std::string &out, AttrNumber attnum, const Text &value);
+    void append_value(Buffer &out, AttrNumber attnum, const Text &value);
     bool is_key(AttrNumber attnum) const;
 
     ValuesMode mode_;
@@ -88,7 +88,7 @@ private:
     std::vector<std::array<char, format::kMaxText>> digits_[2];  // texts written by the encoder itself
     std::vector<bool> changed_;
     std::vector<uint64> changed_stamps_;
-    std::string key_scratch_;
+    Buffer key_scratch_;
 };
 
 }  // namespace es

@@ -14,13 +14,13 @@ namespace es {
 enum class RowOperation { Delete, Insert, Update };
 
 // Appends {"headers":{"operation":..,"relation":..,"shapes":[..], leaving the headers open.
-void open_row_message(std::string &out, RowOperation operation, const std::string &relation_json,
+void open_row_message(Buffer &out, RowOperation operation, std::string_view relation_json,
                       const std::vector<const std::string *> &shapes);
 
 // Closes the headers and appends the key and the value objects of the encoder's current change:
 // a delete's old key (the whole old row with replica full), an insert's whole projected row, an
 // update's key and changed columns (with replica full: the whole new row and old_value).
-void close_row_message(std::string &out, RowEncoder &encoder, RowOperation operation,
+void close_row_message(Buffer &out, RowEncoder &encoder, RowOperation operation,
                        const std::vector<AttrNumber> &projection, bool replica_full);
 
 }  // namespace es

@@ -9,6 +9,7 @@
 // The database encoding is classified once (per stream, per relation build), not per value.
 #pragma once
 
+#include "electric_shapes/pure/buffer.hpp"
 #include "electric_shapes/postgres.hpp"
 
 namespace es::utf8 {
@@ -24,6 +25,6 @@ Encoding database_encoding();
 const char *to_utf8(const char *text, Encoding encoding);
 
 // Appends text (UTF-8, or raw bytes for SqlAscii) as a JSON string literal.
-void append_json_string(std::string &out, std::string_view text, Encoding encoding);
+void append_json_string(Buffer &out, std::string_view text, Encoding encoding);
 
 }  // namespace es::utf8

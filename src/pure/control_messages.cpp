@@ -11,14 +11,14 @@ namespace es::control {
 namespace {
 
 // Appends "lsn":"<decimal>".
-void append_lsn(std::string &out, uint64_t lsn)
+void append_lsn(Buffer &out, uint64_t lsn)
 {
     out.append("\"lsn\":\"");
     json::append_uint(out, lsn);
     out.push_back('"');
 }
 
-void append_txids(std::string &out, uint64_t txid)
+void append_txids(Buffer &out, uint64_t txid)
 {
     out.append("\"txids\":[");
     json::append_uint(out, txid);
@@ -27,7 +27,7 @@ void append_txids(std::string &out, uint64_t txid)
 
 }  // namespace
 
-void append_shapes(std::string &out, const std::vector<const std::string *> &shapes)
+void append_shapes(Buffer &out, const std::vector<const std::string *> &shapes)
 {
     out.append("\"shapes\":[");
     for (size_t i = 0; i < shapes.size(); i++) {
@@ -38,7 +38,7 @@ void append_shapes(std::string &out, const std::vector<const std::string *> &sha
     out.push_back(']');
 }
 
-void append_begin(std::string &out, uint64_t lsn, uint64_t txid)
+void append_begin(Buffer &out, uint64_t lsn, uint64_t txid)
 {
     out.append("{\"headers\":{\"control\":\"begin\",");
     append_lsn(out, lsn);
@@ -47,7 +47,7 @@ void append_begin(std::string &out, uint64_t lsn, uint64_t txid)
     out.append("}}");
 }
 
-void append_commit(std::string &out, uint64_t lsn, uint64_t txid, const std::string &commit_time)
+void append_commit(Buffer &out, uint64_t lsn, uint64_t txid, const std::string &commit_time)
 {
     out.append("{\"headers\":{\"control\":\"commit\",");
     append_lsn(out, lsn);
@@ -58,8 +58,8 @@ void append_commit(std::string &out, uint64_t lsn, uint64_t txid, const std::str
     out.append("}}");
 }
 
-void append_must_refetch(std::string &out, const std::vector<const std::string *> &shapes,
-                         const std::string &relation_json, const char *reason, uint64_t lsn,
+void append_must_refetch(Buffer &out, const std::vector<const std::string *> &shapes,
+                         std::string_view relation_json, const char *reason, uint64_t lsn,
                          uint64_t op_position)
 {
     out.append("{\"headers\":{\"control\":\"must-refetch\",");
@@ -75,7 +75,7 @@ void append_must_refetch(std::string &out, const std::vector<const std::string *
     out.append("}}");
 }
 
-void append_lifecycle(std::string &out, bool added, const std::string &shape, uint64_t lsn,
+void append_lifecycle(Buffer &out, bool added, const std::string &shape, uint64_t lsn,
                       uint64_t op_position)
 {
     out.append(added ? "{\"headers\":{\"control\":\"shape-added\","
@@ -88,7 +88,7 @@ void append_lifecycle(std::string &out, bool added, const std::string &shape, ui
     out.append("}}");
 }
 
-void append_snapshot_end(std::string &out, uint64_t xmin, uint64_t xmax,
+void append_snapshot_end(Buffer &out, uint64_t xmin, uint64_t xmax,
                          const std::vector<uint64_t> &xip, uint64_t lsn)
 {
     out.append("{\"headers\":{\"control\":\"snapshot-end\",\"xmin\":\"");

@@ -46,7 +46,7 @@ size_t find_escape(std::string_view text)
     return size;
 }
 
-void append_escaped(std::string &out, std::string_view text)
+void append_escaped(Buffer &out, std::string_view text)
 {
     static const char hex[] = "0123456789abcdef";
     // Most values need no escaping: they are appended whole, after one scan.
@@ -72,8 +72,17 @@ void append_escaped(std::string &out, std::string_view text)
     out.append(text.data() + run_start, text.size() - run_start);
 }
 
-void append_string(std::string &out, std::string_view text)
+void append_string(Buffer &out, std::string_view text)
 {
+    if (find_escape(text) == text.size()) {  // the common case: one copy between the quotes
+        char *target = out.reserve(text.size() + 2);
+        target[0] = '"';
+        if (!text.empty())
+            memcpy(target + 1, text.data(), text.size());
+        target[text.size() + 1] = '"';
+        out.commit(text.size() + 2);
+        return;
+    }
     out.push_back('"');
     append_escaped(out, text);
     out.push_back('"');
@@ -112,7 +121,7 @@ namespace {
 
 // Appends text, whose ASCII bytes need no escaping, writing each byte that does not start a
 // well-formed UTF-8 sequence as \u00XX.
-void append_repaired(std::string &out, std::string_view text)
+void append_repaired(Buffer &out, std::string_view text)
 {
     static const char hex[] = "0123456789abcdef";
     size_t i = 0;
@@ -137,50 +146,52 @@ void append_repaired(std::string &out, std::string_view text)
 
 }  // namespace
 
-void append_string_repairing(std::string &out, std::string_view text)
-{
-    size_t start = out.size();
-    append_string(out, text);
-    // Escaping touches ASCII only, so the escaped text has the same non-UTF-8 bytes.
-    for (size_t i = start; i < out.size(); i++) {
-        if (static_cast<unsigned char>(out[i]) >= 0x80) {
-            std::string escaped = out.substr(i);
-            out.resize(i);
-            append_repaired(out, escaped);
-            return;
-        }
-    }
-}
+namespace {
 
-void append_embedded_repairing(std::string &out, std::string_view json_text)
+// Repairs what was appended to out from start on: escaping and embedding touch ASCII only, so the
+// appended text holds the same non-UTF-8 bytes as its source.
+void repair_from(Buffer &out, size_t start)
 {
-    size_t start = out.size();
-    append_embedded(out, json_text);
     for (size_t i = start; i < out.size(); i++) {
         if (static_cast<unsigned char>(out[i]) >= 0x80) {
-            std::string rest = out.substr(i);
-            out.resize(i);
+            std::string rest(out.view().substr(i));
+            out.truncate(i);
             append_repaired(out, rest);
             return;
         }
     }
 }
 
-void append_embedded(std::string &out, std::string_view json_text)
+}  // namespace
+
+void append_string_repairing(Buffer &out, std::string_view text)
 {
     size_t start = out.size();
-    out.append(json_text);
-    for (size_t i = start; i < out.size(); i++) {
-        if (out[i] == '\n' || out[i] == '\r')
-            out[i] = ' ';
-    }
+    append_string(out, text);
+    repair_from(out, start);
 }
 
-void append_uint(std::string &out, uint64_t value)
+void append_embedded_repairing(Buffer &out, std::string_view json_text)
 {
-    char digits[24];
-    auto result = std::to_chars(digits, digits + sizeof(digits), value);
-    out.append(digits, result.ptr - digits);
+    size_t start = out.size();
+    append_embedded(out, json_text);
+    repair_from(out, start);
+}
+
+void append_embedded(Buffer &out, std::string_view json_text)
+{
+    char *target = out.reserve(json_text.size());
+    for (size_t i = 0; i < json_text.size(); i++) {
+        char c = json_text[i];
+        target[i] = c == '\n' || c == '\r' ? ' ' : c;
+    }
+    out.commit(json_text.size());
+}
+
+void append_uint(Buffer &out, uint64_t value)
+{
+    char *target = out.reserve(20);
+    out.commit(static_cast<size_t>(std::to_chars(target, target + 20, value).ptr - target));
 }
 
 bool is_json_number(std::string_view text)

@@ -5,7 +5,7 @@
 
 namespace es::key {
 
-void append_relation(std::string &out, std::string_view schema, std::string_view table)
+void append_relation(Buffer &out, std::string_view schema, std::string_view table)
 {
     out.push_back('"');
     out.append(schema);
@@ -14,7 +14,7 @@ void append_relation(std::string &out, std::string_view schema, std::string_view
     out.push_back('"');
 }
 
-void append_part(std::string &out, std::string_view value, bool is_null)
+void append_part(Buffer &out, std::string_view value, bool is_null)
 {
     out.push_back('/');
     if (is_null) {
@@ -30,7 +30,7 @@ void append_part(std::string &out, std::string_view value, bool is_null)
     out.push_back('"');
 }
 
-void append_escaped_part(std::string &out, std::string_view value, bool is_null)
+void append_escaped_part(Buffer &out, std::string_view value, bool is_null)
 {
     if (is_null) {
         out.append("/_");

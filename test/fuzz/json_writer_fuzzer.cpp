@@ -38,8 +38,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     std::string_view input(reinterpret_cast<const char *>(data), size);
     bool utf8 = is_utf8(input);
 
-    std::string repaired;
-    es::json::append_string_repairing(repaired, input);
+    es::Buffer repaired_buffer;
+    es::json::append_string_repairing(repaired_buffer, input);
+    std::string repaired = repaired_buffer.str();
     check(is_utf8(repaired));
     nlohmann::json parsed = nlohmann::json::parse(repaired, nullptr, false);
     check(parsed.is_string());
@@ -48,21 +49,23 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     // Repairing is per byte: every byte becomes exactly one character.
     check(!utf8 || repaired.size() >= size + 2);
 
-    std::string plain;
-    es::json::append_string(plain, input);
+    es::Buffer plain_buffer;
+    es::json::append_string(plain_buffer, input);
+    std::string plain = plain_buffer.str();
     if (utf8) {
         check(plain == repaired);
         check(nlohmann::json::parse(plain, nullptr, false).get<std::string>() == input);
     }
 
     if (utf8 && nlohmann::json::accept(input)) {
-        std::string embedded;
-        es::json::append_embedded(embedded, input);
+        es::Buffer embedded_buffer;
+        es::json::append_embedded(embedded_buffer, input);
+        std::string embedded = embedded_buffer.str();
         check(embedded.find('\n') == std::string::npos && embedded.find('\r') == std::string::npos);
         check(nlohmann::json::parse(embedded) == nlohmann::json::parse(input));
-        std::string embedded_repaired;
+        es::Buffer embedded_repaired;
         es::json::append_embedded_repairing(embedded_repaired, input);
-        check(embedded_repaired == embedded);
+        check(embedded_repaired.view() == embedded);
     }
 
     // RFC 8259's number grammar, checked independently (nlohmann refuses numbers that overflow

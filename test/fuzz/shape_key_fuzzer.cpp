@@ -31,20 +31,20 @@ Parts consume_parts(FuzzedDataProvider &provider)
 
 std::string key_of(const Parts &parts)
 {
-    std::string key;
+    es::Buffer key;
     es::key::append_relation(key, "public", "t");
     for (const auto &part : parts)
         es::key::append_part(key, part ? *part : std::string(), !part);
-    return key;
+    return key.str();
 }
 
 std::string escaped_key_of(const Parts &parts)
 {
-    std::string key;
+    es::Buffer key;
     es::json::append_escaped(key, "\"public\".\"t\"");
     for (const auto &part : parts)
         es::key::append_escaped_part(key, part ? *part : std::string(), !part);
-    return key;
+    return key.str();
 }
 
 }  // namespace
@@ -56,9 +56,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     Parts b = consume_parts(provider);
     if ((key_of(a) == key_of(b)) != (a == b))
         abort();
-    std::string escaped;
+    es::Buffer escaped;
     es::json::append_escaped(escaped, key_of(a));
-    if (escaped != escaped_key_of(a))
+    if (escaped.str() != escaped_key_of(a))
         abort();
     return 0;
 }

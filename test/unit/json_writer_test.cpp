@@ -12,9 +12,9 @@ namespace {
 
 std::string as_json_string(std::string_view text)
 {
-    std::string out;
+    es::Buffer out;
     append_string(out, text);
-    return out;
+    return out.str();
 }
 
 TEST(JsonWriter, PlainTextIsQuoted) { EXPECT_EQ(as_json_string("hi"), "\"hi\""); }
@@ -63,25 +63,26 @@ TEST(JsonWriter, MultibyteUtf8PassesThrough)
 
 TEST(JsonWriter, AppendsToExistingBuffer)
 {
-    std::string out = "{\"k\":";
+    es::Buffer out;
+    out.append("{\"k\":");
     append_string(out, "v");
-    EXPECT_EQ(out, "{\"k\":\"v\"");
+    EXPECT_EQ(out.str(), "{\"k\":\"v\"");
 }
 
 TEST(JsonWriter, EmbeddedJsonStaysOnOneLine)
 {
-    std::string out;
+    es::Buffer out;
     append_embedded(out, "{\n  \"a\": 1,\r\n  \"b\": \"x\\ny\"\n}");
-    EXPECT_EQ(out, "{   \"a\": 1,    \"b\": \"x\\ny\" }");
+    EXPECT_EQ(out.str(), "{   \"a\": 1,    \"b\": \"x\\ny\" }");
 }
 
 TEST(JsonWriter, Unsigned)
 {
-    std::string out;
+    es::Buffer out;
     append_uint(out, 0);
     out.push_back(',');
     append_uint(out, 18446744073709551615ull);
-    EXPECT_EQ(out, "0,18446744073709551615");
+    EXPECT_EQ(out.str(), "0,18446744073709551615");
 }
 
 TEST(JsonNumber, AcceptsWhatPostgresPrints)
@@ -106,9 +107,9 @@ using es::json::utf8_sequence_length;
 
 std::string repaired(std::string_view text)
 {
-    std::string out;
+    es::Buffer out;
     append_string_repairing(out, text);
-    return out;
+    return out.str();
 }
 
 TEST(JsonWriterRepairing, WellFormedUtf8IsUnchanged)
@@ -147,9 +148,9 @@ TEST(JsonWriterRepairing, SequenceLengths)
 
 TEST(JsonWriterRepairing, EmbeddedDocumentsAreRepairedInsideStrings)
 {
-    std::string out;
+    es::Buffer out;
     append_embedded_repairing(out, "{\"k\":\n\"caf\xe9 \xc3\xa9\"}");
-    EXPECT_EQ(out, "{\"k\": \"caf\\u00e9 \xc3\xa9\"}");
+    EXPECT_EQ(out.str(), "{\"k\": \"caf\\u00e9 \xc3\xa9\"}");
 }
 
 }  // namespace

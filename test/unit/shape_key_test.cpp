@@ -8,40 +8,40 @@ namespace {
 
 TEST(ShapeKey, SingleColumnKey)
 {
-    std::string key;
+    es::Buffer key;
     es::key::append_relation(key, "public", "messages");
     es::key::append_part(key, "5", false);
-    EXPECT_EQ(key, "\"public\".\"messages\"/\"5\"");
+    EXPECT_EQ(key.str(), "\"public\".\"messages\"/\"5\"");
 }
 
 TEST(ShapeKey, CompositeKeyWithSlashAndNull)
 {
-    std::string key;
+    es::Buffer key;
     es::key::append_relation(key, "app", "t");
     es::key::append_part(key, "a/b", false);
     es::key::append_part(key, "", true);
     es::key::append_part(key, "//", false);
-    EXPECT_EQ(key, "\"app\".\"t\"/\"a//b\"/_/\"////\"");
+    EXPECT_EQ(key.str(), "\"app\".\"t\"/\"a//b\"/_/\"////\"");
 }
 
 TEST(ShapeKey, UnderscoreValueDiffersFromNull)
 {
-    std::string value, null;
+    es::Buffer value, null;
     es::key::append_part(value, "_", false);
     es::key::append_part(null, "", true);
-    EXPECT_NE(value, null);
+    EXPECT_NE(value.str(), null.str());
 }
 
 TEST(ShapeKey, EscapedPartsAreTheEscapedKey)
 {
     for (const char *value : {"5", "a/b", "q\"uo/te\\", "/", "line\nbreak//", ""}) {
-        std::string built, escaped, by_parts;
+        es::Buffer built, escaped, by_parts;
         es::key::append_part(built, value, false);
         es::key::append_part(built, "", true);
-        es::json::append_escaped(escaped, built);
+        es::json::append_escaped(escaped, built.view());
         es::key::append_escaped_part(by_parts, value, false);
         es::key::append_escaped_part(by_parts, "", true);
-        EXPECT_EQ(by_parts, escaped) << value;
+        EXPECT_EQ(by_parts.str(), escaped.str()) << value;
     }
 }
 

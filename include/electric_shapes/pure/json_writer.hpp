@@ -3,8 +3,9 @@
 #pragma once
 
 #include <cstdint>
-#include <string>
 #include <string_view>
+
+#include "electric_shapes/pure/buffer.hpp"
 
 namespace es::json {
 
@@ -13,14 +14,14 @@ namespace es::json {
 size_t find_escape(std::string_view text);
 
 // Appends text escaped as RFC 8259 requires inside a JSON string literal, without the quotes.
-void append_escaped(std::string &out, std::string_view text);
+void append_escaped(Buffer &out, std::string_view text);
 
 // Appends text as a JSON string literal, quotes included, escaping what RFC 8259 requires.
-void append_string(std::string &out, std::string_view text);
+void append_string(Buffer &out, std::string_view text);
 
 // Appends a JSON document printed by PostgreSQL (json or jsonb output) on a single line: raw
 // newlines can only be insignificant white space there, so they become spaces.
-void append_embedded(std::string &out, std::string_view json_text);
+void append_embedded(Buffer &out, std::string_view json_text);
 
 // Length of the well-formed UTF-8 sequence (RFC 3629: no overlongs, no surrogates, at most
 // U+10FFFF) that starts text, or 0 when text does not start with one.
@@ -31,14 +32,14 @@ size_t utf8_sequence_length(std::string_view text);
 // is not part of a well-formed sequence is written as \u00XX, the Latin-1 character of that byte.
 // The output is then always valid UTF-8 JSON, and distinct byte strings stay distinct unless
 // they differ only in a byte and the UTF-8 encoding of the same Latin-1 character.
-void append_string_repairing(std::string &out, std::string_view text);
+void append_string_repairing(Buffer &out, std::string_view text);
 
 // Like append_embedded, repairing bytes that are not UTF-8 as append_string_repairing does (a
 // json document can hold such bytes only inside its strings, where \u00XX is a valid escape).
-void append_embedded_repairing(std::string &out, std::string_view json_text);
+void append_embedded_repairing(Buffer &out, std::string_view json_text);
 
 // Appends an unsigned integer in decimal.
-void append_uint(std::string &out, uint64_t value);
+void append_uint(Buffer &out, uint64_t value);
 
 // True when text is a finite number in the form PostgreSQL prints numbers, and so is a JSON number.
 bool is_json_number(std::string_view text);
