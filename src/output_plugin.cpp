@@ -48,10 +48,37 @@ struct Decision {
 
 // Shapes that receive the same message.
 struct Group {
-    Action action;
-    uint32 payload;  // equal payload ids give equal messages for this change
-    std::vector<const std::string *> shapes;
-    std::vector<stats::Emit> kinds;
+    Action action = Action::Insert;
+    uint32 payload = 0;  // equal payload ids give equal messages for this change
+    std::vector<Shape *> shapes;
+    std::vector<const std::string *> names;  // of shapes, for the message's shapes header
+    std::vector<stats::Emit> kinds;          // what the message is to each shape
+
+    // Empties the group for reuse, keeping its vectors' capacity.
+    void reset(Action new_action, uint32 new_payload)
+    {
+        action = new_action;
+        payload = new_payload;
+        shapes.clear();
+        names.clear();
+        kinds.clear();
+    }
+    void add(Shape *shape, stats::Emit kind)
+    {
+        shapes.push_back(shape);
+        names.push_back(&shape->definition.name);
+        kinds.push_back(kind);
+    }
+};
+
+// The start of a row message up to its op_position: the same for every message of a transaction
+// with the same operation, relation and shapes, so it is written once and then copied.
+struct RowHeader {
+    XLogRecPtr lsn = InvalidXLogRecPtr;
+    const RelationInfo *relation = nullptr;
+    uint64 relation_generation = 0;
+    std::vector<const std::string *> names;
+    Buffer text;
 };
 
 // A shape catalog change seen in the current transaction, applied at its commit.
@@ -97,11 +124,16 @@ struct PluginState {
     uint64 op_position = 0;
     std::vector<CatalogChange> catalog_changes;
 
+    Buffer txids;  // ,"txids":[X] of the transaction
+
     // Scratch, reused from change to change.
     Buffer message;
     std::vector<bool> unknown;
     std::vector<Decision> decisions;
-    std::vector<Group> groups;
+    std::vector<Group> groups;  // the first group_count are this change's
+    size_t group_count = 0;
+    RowHeader row_headers[3];   // by RowOperation
+    Group refetch;              // the shapes of a truncated table
     std::vector<Oid> truncated;
 };
 
@@ -150,6 +182,24 @@ void send(LogicalDecodingContext *ctx, PluginState *state)
     appendBinaryStringInfo(ctx->out, state->message.data(), state->message.size());
     OutputPluginWrite(ctx, true);
     stats::bytes_emitted(state->stats, state->message.size());
+}
+
+// The statistics of a shape in this stream, looked up once.
+stats::ShapeCounters *counters_of(PluginState *state, Shape *shape)
+{
+    if (!shape->counters_known) {
+        shape->counters = stats::shape_counters(state->stats, shape->definition.name);
+        shape->counters_known = true;
+    }
+    return shape->counters;
+}
+
+// Counts the message just sent for each shape of group.
+void count_message(PluginState *state, const Group &group)
+{
+    for (size_t i = 0; i < group.shapes.size(); i++)
+        stats::shape_emitted(state->stats, counters_of(state, group.shapes[i]), group.kinds[i],
+                             state->message.size());
 }
 
 // A copy of a historic snapshot in which the given transactions have not committed: the
@@ -279,9 +329,9 @@ void evaluate_filter(void *arg)
 }
 
 // Logs a failing filter, at most once per interval, counting what it did not log.
-void warn_filter_error(PluginState *state, const Shape *shape, const char *message)
+void warn_filter_error(PluginState *state, Shape *shape, const char *message)
 {
-    stats::filter_error(state->stats, shape->definition.name.c_str());
+    stats::filter_error(state->stats, counters_of(state, shape));
     state->filter_errors_unreported++;
     TimestampTz now = GetCurrentTimestamp();
     if (state->last_filter_warning != 0 &&
@@ -300,7 +350,7 @@ void warn_filter_error(PluginState *state, const Shape *shape, const char *messa
 
 // Tests a row against a shape's filter; an error in the filter counts as no match. A new row
 // may hold unknown (unchanged TOAST) values: a filter reading one cannot be evaluated.
-Match matches(PluginState *state, const Shape *shape, TupleTableSlot *row, bool is_new_row)
+Match matches(PluginState *state, Shape *shape, TupleTableSlot *row, bool is_new_row)
 {
     if (!row)
         return Match::No;
@@ -394,60 +444,70 @@ uint32 payload_of(const Decision &decision)
 // first so that a key change reads as delete-then-insert.
 void group_decisions(PluginState *state)
 {
-    state->groups.clear();
+    std::vector<Group> &groups = state->groups;
+    size_t count = 0;
     for (const Decision &decision : state->decisions) {
         uint32 payload = payload_of(decision);
         Group *group = nullptr;
-        for (Group &g : state->groups) {
-            if (g.action == decision.action && g.payload == payload)
-                group = &g;
+        for (size_t i = 0; i < count && !group; i++) {
+            if (groups[i].action == decision.action && groups[i].payload == payload)
+                group = &groups[i];
         }
         if (!group) {
-            state->groups.push_back({decision.action, payload, {}, {}});
-            group = &state->groups.back();
+            if (count == groups.size())
+                groups.emplace_back();
+            group = &groups[count++];
+            group->reset(decision.action, payload);
         }
-        group->shapes.push_back(&decision.shape->definition.name);
-        group->kinds.push_back(decision.kind);
+        group->add(decision.shape, decision.kind);
     }
-    std::sort(state->groups.begin(), state->groups.end(), [](const Group &a, const Group &b) {
+    std::sort(groups.begin(), groups.begin() + count, [](const Group &a, const Group &b) {
         if (a.action != b.action)
             return a.action < b.action;
-        return *a.shapes.front() < *b.shapes.front();
+        return *a.names.front() < *b.names.front();
     });
+    state->group_count = count;
 }
 
-// A shape of the group, to render its payload (all shapes of a group render the same).
-const Shape *representative(PluginState *state, const Group &group)
+// The cached start of a row message (see RowHeader), rewritten when what it says changes.
+const Buffer &row_header(PluginState *state, const RelationInfo *info, RowOperation operation,
+                         const std::vector<const std::string *> &names)
 {
-    for (const Decision &decision : state->decisions) {
-        if (&decision.shape->definition.name == group.shapes.front())
-            return decision.shape;
+    RowHeader &header = state->row_headers[static_cast<int>(operation)];
+    uint64 generation = state->relations->generation();
+    if (header.lsn != state->lsn || header.relation != info || header.relation_generation != generation ||
+        header.names != names) {
+        header.text.clear();
+        open_row_message(header.text, operation, info->relation_json.view(), names);
+        header.text.push_back(',');
+        control::append_lsn(header.text, state->lsn);
+        header.text.append(",\"op_position\":");
+        header.lsn = state->lsn;
+        header.relation = info;
+        header.relation_generation = generation;
+        header.names = names;
     }
-    return nullptr;
+    return header.text;
 }
 
-// Writes the message of a group into state->message.
-void render(PluginState *state, const RelationInfo *info, const Group &group, const Shape *shape)
+// Writes the message of a group into state->message (all shapes of a group render the same).
+void render(PluginState *state, const RelationInfo *info, const Group &group)
 {
     Buffer &out = state->message;
     out.clear();
     if (group.action == Action::RefetchToast || group.action == Action::RefetchSchema) {
         const char *reason = group.action == Action::RefetchToast ? "unchanged-toast" : "schema-change";
-        control::append_must_refetch(out, group.shapes, info->relation_json.view(), reason, state->lsn,
+        control::append_must_refetch(out, group.names, info->relation_json.view(), reason, state->lsn,
                                      state->op_position);
         return;
     }
     RowOperation operation = group.action == Action::Delete   ? RowOperation::Delete
                              : group.action == Action::Insert ? RowOperation::Insert
                                                               : RowOperation::Update;
-    open_row_message(out, operation, info->relation_json.view(), group.shapes);
-    out.append(",\"lsn\":\"");
-    json::append_uint(out, state->lsn);
-    out.append("\",\"op_position\":");
+    out.append(row_header(state, info, operation, group.names).view());
     json::append_uint(out, state->op_position);
-    out.append(",\"txids\":[");
-    json::append_uint(out, state->txid);
-    out.push_back(']');
+    out.append(state->txids.view());
+    const Shape *shape = group.shapes.front();
     close_row_message(out, state->encoder, operation, shape->projection,
                       shape->definition.replica_full);
 }
@@ -492,12 +552,11 @@ bool process_change(LogicalDecodingContext *ctx, PluginState *state, RelationInf
         return false;
 
     group_decisions(state);
-    for (const Group &group : state->groups) {
-        render(state, info, group, representative(state, group));
+    for (size_t i = 0; i < state->group_count; i++) {
+        const Group &group = state->groups[i];
+        render(state, info, group);
         send(ctx, state);
-        for (size_t i = 0; i < group.shapes.size(); i++)
-            stats::shape_emitted(state->stats, group.shapes[i]->c_str(), group.kinds[i],
-                                 state->message.size(), state->lsn);
+        count_message(state, group);
         state->op_position++;
     }
     return true;
@@ -534,20 +593,6 @@ bool route_to_ancestors(LogicalDecodingContext *ctx, PluginState *state, Relatio
     return emitted;
 }
 
-// Sends must-refetch for shapes of one relation.
-void send_refetch(LogicalDecodingContext *ctx, PluginState *state, const RelationInfo *info,
-                  const std::vector<const std::string *> &names, const char *reason)
-{
-    state->message.clear();
-    control::append_must_refetch(state->message, names, info->relation_json.view(), reason, state->lsn,
-                                 state->op_position);
-    send(ctx, state);
-    for (const std::string *name : names)
-        stats::shape_emitted(state->stats, name->c_str(), stats::Emit::MustRefetch,
-                             state->message.size(), state->lsn);
-    state->op_position++;
-}
-
 // Sends must-refetch (reason truncate) for every shape of relid, once per truncate.
 void refetch_truncated(LogicalDecodingContext *ctx, PluginState *state, Oid relid,
                        std::vector<Oid> &done)
@@ -561,11 +606,16 @@ void refetch_truncated(LogicalDecodingContext *ctx, PluginState *state, Oid reli
         return;
     const RelationInfo *info = state->relations->get(relation);
     RelationClose(relation);
-    std::vector<const std::string *> &names = state->groups.emplace_back().shapes;
-    for (const Shape *shape : *shapes)
-        names.push_back(&shape->definition.name);
-    send_refetch(ctx, state, info, names, "truncate");
-    state->groups.clear();
+    Group &group = state->refetch;
+    group.reset(Action::RefetchSchema, 0);
+    for (Shape *shape : *shapes)
+        group.add(shape, stats::Emit::MustRefetch);
+    state->message.clear();
+    control::append_must_refetch(state->message, group.names, info->relation_json.view(), "truncate",
+                                 state->lsn, state->op_position);
+    send(ctx, state);
+    count_message(state, group);
+    state->op_position++;
 }
 
 // The options, read from what the server hands over and validated.
@@ -622,8 +672,8 @@ void apply_catalog_changes(LogicalDecodingContext *ctx, PluginState *state)
             control::append_must_refetch(state->message, {&shape->definition.name},
                                          info->relation_json.view(), "schema-change", state->lsn,
                                          state->op_position);
-            stats::shape_emitted(state->stats, shape->definition.name.c_str(),
-                                 stats::Emit::MustRefetch, state->message.size(), state->lsn);
+            stats::shape_emitted(state->stats, counters_of(state, shape), stats::Emit::MustRefetch,
+                                 state->message.size());
             break;
         }
         }
@@ -670,6 +720,9 @@ void begin(LogicalDecodingContext *ctx, ReorderBufferTXN *txn)
     PluginState *state = state_of(ctx);
     state->lsn = txn->final_lsn;
     state->txid = full_transaction_id(txn->xid);
+    state->txids.clear();
+    state->txids.push_back(',');
+    control::append_txids(state->txids, state->txid);
     state->begun = false;
     state->op_position = 0;
     state->catalog_changes.clear();

@@ -253,9 +253,15 @@ int claim_slot(const char *name)
 }
 
 struct ShapeRef {
-    ShapeEntry *entry;  // nullptr: not tracked for the rest of this stream
+    ShapeEntry *entry;  // nullptr: not claimed yet, or not tracked (generation kUntracked)
     uint64 generation;
 };
+
+// The generation of a ShapeRef whose shape found no room: not looked up again in this stream.
+constexpr uint64 kUntracked = UINT64_MAX;
+
+// How many kinds of Emit there are.
+constexpr int kEmitKinds = static_cast<int>(Emit::MustRefetch) + 1;
 
 // The entry of (slot, shape), created when needed; entry nullptr when there is no room.
 ShapeRef claim_shape(int slot, const char *shape)
@@ -297,17 +303,29 @@ void add(pg_atomic_uint64 *counter, uint64 amount)
 
 }  // namespace
 
+// One shape's counts in the current stream: its shared entry, and what the transaction being
+// decoded has sent it so far, added to the shared entry when the transaction ends.
+struct ShapeCounters {
+    std::string name;
+    ShapeRef ref;
+    bool pending = false;  // listed in SlotStats::pending
+    uint64 counts[kEmitKinds] = {};
+    uint64 bytes = 0;
+};
+
 // The decoding process's view of its slot: the shared entry and a cache of its shape entries.
 struct SlotStats {
     int index = -1;
     SlotEntry *entry = nullptr;
-    // Change counts of the transaction being decoded, added to shared memory at its end: one
-    // atomic add per transaction rather than two per change.
+    // Counts of the transaction being decoded, added to shared memory at its end: a few atomic
+    // adds per transaction rather than several per change and message.
     uint64 changes_emitted = 0;
     uint64 changes_filtered = 0;
+    uint64 bytes_emitted = 0;
     TimestampTz emit_time = 0;  // when the transaction's first message went out; 0 before
-    std::unordered_map<std::string, ShapeRef> shapes;
-    std::string key;  // reused lookup buffer
+    // Node-based, so the ShapeCounters handed out stay where they are for the stream.
+    std::unordered_map<std::string, ShapeCounters> shapes;
+    std::vector<ShapeCounters *> pending;
 };
 
 namespace {
@@ -315,21 +333,42 @@ namespace {
 // One per process: a process decodes one slot at a time, and each stream starts with open_slot.
 SlotStats *current = nullptr;
 
-// The shared entry of shape for the slot being decoded, or nullptr when it is not tracked.
-ShapeEntry *shape_entry(SlotStats *slot, const char *shape)
+// The shared entry of a shape, looked up again when a reset or a recycled entry changed its
+// generation; nullptr when it is not tracked.
+ShapeEntry *shared_entry(SlotStats *slot, ShapeCounters *shape)
 {
-    slot->key.assign(shape);
-    auto found = slot->shapes.find(slot->key);
-    if (found != slot->shapes.end()) {
-        const ShapeRef &ref = found->second;
-        if (ref.entry == nullptr)
-            return nullptr;
-        if (pg_atomic_read_u64(&ref.entry->generation) == ref.generation)
-            return ref.entry;
-    }
-    ShapeRef ref = claim_shape(slot->index, shape);
-    slot->shapes[slot->key] = ref;
+    ShapeRef &ref = shape->ref;
+    if (ref.entry != nullptr && pg_atomic_read_u64(&ref.entry->generation) == ref.generation)
+        return ref.entry;
+    if (ref.entry == nullptr && ref.generation == kUntracked)
+        return nullptr;
+    ref = claim_shape(slot->index, shape->name.c_str());
+    if (ref.entry == nullptr)
+        ref.generation = kUntracked;  // not tracked for the rest of this stream
     return ref.entry;
+}
+
+// Adds a shape's pending counts of the transaction to its shared entry.
+void flush_shape(SlotStats *slot, ShapeCounters *shape, XLogRecPtr lsn)
+{
+    shape->pending = false;
+    ShapeEntry *entry = shared_entry(slot, shape);
+    uint64 *counts = shape->counts;
+    if (entry != nullptr) {
+        auto count = [&](Emit kind) { return counts[static_cast<int>(kind)]; };
+        add(&entry->inserts, count(Emit::Insert) + count(Emit::MoveIn));
+        add(&entry->move_ins, count(Emit::MoveIn));
+        add(&entry->updates, count(Emit::Update));
+        add(&entry->deletes, count(Emit::Delete) + count(Emit::MoveOut));
+        add(&entry->move_outs, count(Emit::MoveOut));
+        add(&entry->must_refetches, count(Emit::MustRefetch));
+        add(&entry->bytes, shape->bytes);
+        if (lsn != InvalidXLogRecPtr)
+            pg_atomic_write_u64(&entry->last_lsn, lsn);
+        pg_atomic_write_u64(&entry->last_emit_at, static_cast<uint64>(slot->emit_time));
+    }
+    std::fill(counts, counts + kEmitKinds, 0);
+    shape->bytes = 0;
 }
 
 }  // namespace
@@ -342,7 +381,8 @@ SlotStats *open_slot(const char *slot_name)
         if (current == nullptr)
             current = new SlotStats();
         current->shapes.clear();
-        current->changes_emitted = current->changes_filtered = 0;
+        current->pending.clear();
+        current->changes_emitted = current->changes_filtered = current->bytes_emitted = 0;
         current->emit_time = 0;
         current->index = claim_slot(slot_name);
         if (current->index < 0)
@@ -351,6 +391,22 @@ SlotStats *open_slot(const char *slot_name)
         return current;
     } catch (...) {
         return nullptr;
+    }
+}
+
+ShapeCounters *shape_counters(SlotStats *slot, const std::string &shape)
+{
+    if (slot == nullptr)
+        return nullptr;
+    try {
+        auto found = slot->shapes.find(shape);
+        if (found == slot->shapes.end()) {
+            found = slot->shapes.emplace(shape, ShapeCounters()).first;
+            found->second.name = shape;
+        }
+        return &found->second;
+    } catch (...) {
+        return nullptr;  // statistics never stop a stream
     }
 }
 
@@ -368,7 +424,15 @@ void transaction_decoded(SlotStats *slot, bool emitted, XLogRecPtr commit_lsn, T
     add(&slot->entry->changes_decoded, slot->changes_emitted + slot->changes_filtered);
     add(&slot->entry->changes_emitted, slot->changes_emitted);
     add(&slot->entry->changes_filtered, slot->changes_filtered);
-    slot->changes_emitted = slot->changes_filtered = 0;
+    add(&slot->entry->bytes_emitted, slot->bytes_emitted);
+    slot->changes_emitted = slot->changes_filtered = slot->bytes_emitted = 0;
+    try {
+        for (ShapeCounters *shape : slot->pending)
+            flush_shape(slot, shape, commit_lsn);
+    } catch (...) {
+        // Statistics never stop a stream.
+    }
+    slot->pending.clear();
     slot->emit_time = 0;
     add(&slot->entry->txns_decoded, 1);
     if (emitted)
@@ -377,52 +441,33 @@ void transaction_decoded(SlotStats *slot, bool emitted, XLogRecPtr commit_lsn, T
     pg_atomic_write_u64(&slot->entry->last_commit_at, static_cast<uint64>(commit_time));
 }
 
-void shape_emitted(SlotStats *slot, const char *shape, Emit kind, uint64 bytes, XLogRecPtr lsn)
+void shape_emitted(SlotStats *slot, ShapeCounters *shape, Emit kind, uint64 bytes)
 {
     if (slot == nullptr || shape == nullptr)
         return;
-    try {
-        ShapeEntry *entry = shape_entry(slot, shape);
-        if (entry == nullptr)
-            return;
-        switch (kind) {
-        case Emit::Insert: add(&entry->inserts, 1); break;
-        case Emit::MoveIn:
-            add(&entry->inserts, 1);
-            add(&entry->move_ins, 1);
-            break;
-        case Emit::Update: add(&entry->updates, 1); break;
-        case Emit::Delete: add(&entry->deletes, 1); break;
-        case Emit::MoveOut:
-            add(&entry->deletes, 1);
-            add(&entry->move_outs, 1);
-            break;
-        case Emit::MustRefetch: add(&entry->must_refetches, 1); break;
-        }
-        add(&entry->bytes, bytes);
-        if (lsn != InvalidXLogRecPtr)
-            pg_atomic_write_u64(&entry->last_lsn, lsn);
+    shape->counts[static_cast<int>(kind)]++;
+    shape->bytes += bytes;
+    if (!shape->pending) {
+        shape->pending = true;
+        slot->pending.push_back(shape);  // capacity stays from one transaction to the next
         // The clock is read once per transaction: at its first message.
         if (slot->emit_time == 0)
             slot->emit_time = GetCurrentTimestamp();
-        pg_atomic_write_u64(&entry->last_emit_at, static_cast<uint64>(slot->emit_time));
-    } catch (...) {
-        // Statistics never stop a stream.
     }
 }
 
 void bytes_emitted(SlotStats *slot, uint64 bytes)
 {
     if (slot != nullptr)
-        add(&slot->entry->bytes_emitted, bytes);
+        slot->bytes_emitted += bytes;
 }
 
-void filter_error(SlotStats *slot, const char *shape)
+void filter_error(SlotStats *slot, ShapeCounters *shape)
 {
     if (slot == nullptr || shape == nullptr)
         return;
     try {
-        if (ShapeEntry *entry = shape_entry(slot, shape))
+        if (ShapeEntry *entry = shared_entry(slot, shape))
             add(&entry->filter_errors, 1);
     } catch (...) {
     }

@@ -22,6 +22,9 @@ extern "C" {
 namespace es {
 
 struct RelationInfo;
+namespace stats {
+struct ShapeCounters;
+}
 
 // One catalog row, as decoded or scanned.
 struct ShapeDefinition {
@@ -61,6 +64,9 @@ struct Shape {
     int index_position = -1;
     std::vector<uint32> index_hashes;
     uint64 seen = 0;
+    // Its statistics in this stream, looked up at its first message.
+    stats::ShapeCounters *counters = nullptr;
+    bool counters_known = false;
 };
 
 // Orders shapes by name: the order of the shapes list of every message.

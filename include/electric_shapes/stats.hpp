@@ -17,26 +17,31 @@ namespace es::stats {
 // What one emitted message meant to one shape.
 enum class Emit { Insert, Update, Delete, MoveIn, MoveOut, MustRefetch };
 
-struct SlotStats;  // one slot's counters; opaque to the plugin
+struct SlotStats;      // one slot's counters; opaque to the plugin
+struct ShapeCounters;  // one shape's counters in a stream; opaque to the plugin
 
 // The counters of the slot being decoded; nullptr when statistics are off.
 SlotStats *open_slot(const char *slot_name);
 
+// The counters of a shape in the stream of slot, to keep for the rest of the stream; nullptr
+// when statistics are off. Its entry in shared memory is claimed when it is first counted.
+ShapeCounters *shape_counters(SlotStats *slot, const std::string &shape);
+
 // A change of a table in this database was decoded; emitted when at least one message came of it.
-// Counted in shared memory when its transaction ends (transaction_decoded).
 void change_decoded(SlotStats *slot, bool emitted);
 
-// A transaction was decoded; emitted when it sent at least one message.
-void transaction_decoded(SlotStats *slot, bool emitted, XLogRecPtr commit_lsn, TimestampTz commit_time);
-
 // A message of bytes bytes was sent, carrying kind for shape.
-void shape_emitted(SlotStats *slot, const char *shape, Emit kind, uint64 bytes, XLogRecPtr lsn);
+void shape_emitted(SlotStats *slot, ShapeCounters *shape, Emit kind, uint64 bytes);
 
 // Bytes written to the consumer, once per message whatever the number of shapes in it.
 void bytes_emitted(SlotStats *slot, uint64 bytes);
 
-// shape's filter raised an error on a row (counted as no match).
-void filter_error(SlotStats *slot, const char *shape);
+// A transaction was decoded; emitted when it sent at least one message. The counts of its
+// changes and messages (above) reach shared memory here, at its end, in a few atomic adds.
+void transaction_decoded(SlotStats *slot, bool emitted, XLogRecPtr commit_lsn, TimestampTz commit_time);
+
+// shape's filter raised an error on a row (counted as no match), counted at once.
+void filter_error(SlotStats *slot, ShapeCounters *shape);
 
 // The reorder buffer's total spilled bytes so far for this stream.
 void spill_bytes(SlotStats *slot, int64 total);

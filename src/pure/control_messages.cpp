@@ -8,9 +8,6 @@
 
 namespace es::control {
 
-namespace {
-
-// Appends "lsn":"<decimal>".
 void append_lsn(Buffer &out, uint64_t lsn)
 {
     out.append("\"lsn\":\"");
@@ -24,8 +21,6 @@ void append_txids(Buffer &out, uint64_t txid)
     json::append_uint(out, txid);
     out.push_back(']');
 }
-
-}  // namespace
 
 void append_shapes(Buffer &out, const std::vector<const std::string *> &shapes)
 {

@@ -2,6 +2,7 @@
 #include "electric_shapes/pure/value_format.hpp"
 
 #include <charconv>
+#include <cstring>
 #include <limits>
 
 namespace es::format {
@@ -29,16 +30,25 @@ void civil_from_days(int64_t days, int64_t *year, unsigned *month, unsigned *day
     *year = static_cast<int64_t>(year_of_era) + era * 400 + (*month <= 2 ? 1 : 0);
 }
 
-// Writes value with at least width digits, zero-padded, as pg_ultostr_zeropad does.
-char *zero_padded(char *out, uint64_t value, int width)
+// "00" to "99": two digits at a time.
+constexpr char kTwoDigits[] =
+    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+    "8081828384858687888990919293949596979899";
+
+// Writes value (below 100) as two digits.
+char *two_digits(char *out, unsigned value)
 {
-    char digits[24];
-    char *end = std::to_chars(digits, digits + sizeof(digits), value).ptr;
-    for (int pad = width - static_cast<int>(end - digits); pad > 0; pad--)
-        *out++ = '0';
-    for (char *p = digits; p < end; p++)
-        *out++ = *p;
-    return out;
+    memcpy(out, kTwoDigits + 2 * value, 2);
+    return out + 2;
+}
+
+// Writes a year (1 and up) with at least four digits, as pg_ultostr_zeropad(year, 4) does.
+char *year_digits(char *out, uint64_t year)
+{
+    if (year < 10000)
+        return two_digits(two_digits(out, static_cast<unsigned>(year / 100)), static_cast<unsigned>(year % 100));
+    return std::to_chars(out, out + 8, year).ptr;
 }
 
 }  // namespace
@@ -71,34 +81,25 @@ size_t iso_timestamp(int64_t microseconds, bool utc_offset, char *out)
     if (year < 1)
         return 0;  // BC dates: PostgreSQL writes them differently
 
-    const int64_t seconds_of_day = time / kMicrosecondsPerSecond;
+    const auto seconds_of_day = static_cast<unsigned>(time / kMicrosecondsPerSecond);
     const auto fraction = static_cast<uint32_t>(time % kMicrosecondsPerSecond);
-    char *p = out;
-    p = zero_padded(p, static_cast<uint64_t>(year), 4);
+    char *p = year_digits(out, static_cast<uint64_t>(year));
     *p++ = '-';
-    p = zero_padded(p, month, 2);
+    p = two_digits(p, month);
     *p++ = '-';
-    p = zero_padded(p, day, 2);
+    p = two_digits(p, day);
     *p++ = ' ';
-    p = zero_padded(p, static_cast<uint64_t>(seconds_of_day / 3600), 2);
+    p = two_digits(p, seconds_of_day / 3600);
     *p++ = ':';
-    p = zero_padded(p, static_cast<uint64_t>(seconds_of_day / 60 % 60), 2);
+    p = two_digits(p, seconds_of_day / 60 % 60);
     *p++ = ':';
-    p = zero_padded(p, static_cast<uint64_t>(seconds_of_day % 60), 2);
+    p = two_digits(p, seconds_of_day % 60);
     if (fraction != 0) {
         // Six digits, trailing zeros dropped (PostgreSQL's AppendSeconds).
-        char digits[6];
-        uint32_t rest = fraction;
-        for (int i = 5; i >= 0; i--) {
-            digits[i] = static_cast<char>('0' + rest % 10);
-            rest /= 10;
-        }
-        int count = 6;
-        while (digits[count - 1] == '0')
-            count--;
         *p++ = '.';
-        for (int i = 0; i < count; i++)
-            *p++ = digits[i];
+        p = two_digits(two_digits(two_digits(p, fraction / 10000), fraction / 100 % 100), fraction % 100);
+        while (p[-1] == '0')
+            p--;
     }
     if (utc_offset) {
         *p++ = '+';

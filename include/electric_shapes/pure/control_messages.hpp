@@ -34,6 +34,12 @@ void append_lifecycle(Buffer &out, bool added, const std::string &shape, uint64_
 void append_snapshot_end(Buffer &out, uint64_t xmin, uint64_t xmax,
                          const std::vector<uint64_t> &xip, uint64_t lsn);
 
+// Appends "lsn":"L" (a decimal string), as every message of a transaction carries it.
+void append_lsn(Buffer &out, uint64_t lsn);
+
+// Appends "txids":[X].
+void append_txids(Buffer &out, uint64_t txid);
+
 // Appends "shapes":["a","b"] (names are well-formed shape names and need no escaping).
 void append_shapes(Buffer &out, const std::vector<const std::string *> &shapes);
 
