@@ -21,25 +21,57 @@ inline bool needs_escape(unsigned char c)
 
 }  // namespace
 
+#if defined(__SSE2__)
+namespace {
+
+// One bit per byte of the block (bit i for byte i) that must be escaped.
+inline unsigned escape_bits(__m128i bytes)
+{
+    const __m128i last_control = _mm_set1_epi8(0x1f);
+    __m128i control = _mm_cmpeq_epi8(_mm_max_epu8(bytes, last_control), last_control);
+    __m128i special = _mm_or_si128(_mm_cmpeq_epi8(bytes, _mm_set1_epi8('"')),
+                                   _mm_cmpeq_epi8(bytes, _mm_set1_epi8('\\')));
+    return static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(control, special)));
+}
+
+}  // namespace
+#endif
+
 size_t find_escape(std::string_view text)
 {
     const char *data = text.data();
-    size_t size = text.size(), i = 0;
+    size_t size = text.size();
 #if defined(__SSE2__)
-    // Sixteen bytes at a time: every value of every streamed row is scanned here.
-    const __m128i quote = _mm_set1_epi8('"');
-    const __m128i backslash = _mm_set1_epi8('\\');
-    const __m128i last_control = _mm_set1_epi8(0x1f);
-    for (; i + 16 <= size; i += 16) {
-        __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i *>(data + i));
-        __m128i control = _mm_cmpeq_epi8(_mm_max_epu8(bytes, last_control), last_control);
-        __m128i special = _mm_or_si128(_mm_cmpeq_epi8(bytes, quote), _mm_cmpeq_epi8(bytes, backslash));
-        int mask = _mm_movemask_epi8(_mm_or_si128(control, special));
-        if (mask != 0)
-            return i + static_cast<size_t>(__builtin_ctz(static_cast<unsigned>(mask)));
+    // Sixteen bytes at a time: every value of every streamed row is scanned here. Loads never
+    // reach past the text: a last partial block is read as the final sixteen bytes, overlapping
+    // bytes already found clean, and text of 8 to 15 bytes as two overlapping halves.
+    if (size >= 16) {
+        size_t i = 0;
+        for (; i + 16 <= size; i += 16) {
+            unsigned bits = escape_bits(_mm_loadu_si128(reinterpret_cast<const __m128i *>(data + i)));
+            if (bits != 0)
+                return i + static_cast<size_t>(__builtin_ctz(bits));
+        }
+        if (i < size) {
+            size_t last = size - 16;
+            unsigned bits = escape_bits(_mm_loadu_si128(reinterpret_cast<const __m128i *>(data + last)));
+            if (bits != 0)
+                return last + static_cast<size_t>(__builtin_ctz(bits));
+        }
+        return size;
+    }
+    if (size >= 8) {
+        // The upper half of a 64-bit load is zero, which is a control byte: keep the low 8 bits.
+        unsigned head = escape_bits(_mm_loadl_epi64(reinterpret_cast<const __m128i *>(data))) & 0xff;
+        if (head != 0)
+            return static_cast<size_t>(__builtin_ctz(head));
+        unsigned tail = escape_bits(_mm_loadl_epi64(reinterpret_cast<const __m128i *>(data + size - 8))) & 0xff;
+        if (tail != 0)
+            return size - 8 + static_cast<size_t>(__builtin_ctz(tail));
+        return size;
     }
 #endif
-    for (; i < size; i++) {
+    for (size_t i = 0; i < size; i++) {
         if (needs_escape(static_cast<unsigned char>(data[i])))
             return i;
     }

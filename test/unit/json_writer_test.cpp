@@ -33,27 +33,33 @@ TEST(JsonWriter, ControlCharactersAreEscaped)
     EXPECT_EQ(as_json_string(std::string("a\0b", 3)), "\"a\\u0000b\"");
 }
 
-TEST(JsonWriter, EscapesAreFoundAtEveryPositionOfLongText)
+TEST(JsonWriter, EscapesAreFoundAtEveryPositionOfEveryLength)
 {
-    // The scan reads sixteen bytes at a time: put each kind of byte at every offset of 40.
-    for (char special : {'"', '\\', '\n', '\x01', '\x1f'}) {
-        for (size_t at = 0; at < 40; at++) {
-            std::string text(40, 'x');
-            text[at] = special;
-            EXPECT_EQ(es::json::find_escape(text), at);
-            std::string expected = "\"" + text.substr(0, at);
-            expected += special == '"' ? "\\\"" : special == '\\' ? "\\\\" : special == '\n' ? "\\n"
-                        : special == '\x01' ? "\\u0001" : "\\u001f";
-            expected += text.substr(at + 1) + "\"";
-            EXPECT_EQ(as_json_string(text), expected) << at;
+    // The scan reads sixteen and eight bytes at a time, overlapping at the end: put each kind of
+    // byte at every offset of texts of every length up to 40, and check clean texts stay clean.
+    for (size_t length = 1; length <= 40; length++) {
+        std::string clean(length, 'x');
+        EXPECT_EQ(es::json::find_escape(clean), length);
+        for (char special : {'"', '\\', '\n', '\x01', '\x1f'}) {
+            for (size_t at = 0; at < length; at++) {
+                std::string text = clean;
+                text[at] = special;
+                ASSERT_EQ(es::json::find_escape(text), at) << length << " " << at;
+                text[length - 1] = special;  // a second one after it changes nothing
+                ASSERT_EQ(es::json::find_escape(text), at) << length << " " << at;
+            }
         }
     }
+    std::string text(40, 'x');
+    text[21] = '"';
+    EXPECT_EQ(as_json_string(text), "\"" + std::string(21, 'x') + "\\\"" + std::string(18, 'x') + "\"");
     // Bytes from 0x20 up, multi-byte UTF-8 included, need no escape.
     std::string plain;
     for (int c = 0x20; c < 0x100; c++)
         if (c != '"' && c != '\\')
             plain.push_back(static_cast<char>(c));
     EXPECT_EQ(es::json::find_escape(plain), plain.size());
+    EXPECT_EQ(es::json::find_escape(plain.substr(100, 9)), 9u);
 }
 
 TEST(JsonWriter, MultibyteUtf8PassesThrough)
