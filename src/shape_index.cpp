@@ -34,15 +34,8 @@ void ShapeIndex::remove(Shape *shape)
     if (shape->index_position < 0)
         return;
     auto &entries = columns_[shape->index_position]->shapes;
-    for (uint32 hash : shape->index_hashes) {
-        auto range = entries.equal_range(hash);
-        for (auto it = range.first; it != range.second; ++it) {
-            if (it->second == shape) {
-                entries.erase(it);
-                break;
-            }
-        }
-    }
+    for (uint32 hash : shape->index_hashes)
+        entries.erase(hash, shape);
 }
 
 int ShapeIndex::column_for(AttrNumber attnum, Oid hash_function, Oid collation)
@@ -100,7 +93,7 @@ void ShapeIndex::index_pending()
                                                   io_param, -1);
             uint32 hash = DatumGetUInt32(OidFunctionCall1Coll(value_hash, definition.index_collation, constant));
             shape->index_hashes.push_back(hash);
-            column.shapes.emplace(hash, shape);
+            column.shapes.insert(hash, shape);
         }
     }
     pending_.clear();
@@ -115,25 +108,20 @@ void ShapeIndex::add_hits(Column &column, TupleDesc desc, HeapTuple row)
     Datum value = heap_getattr(row, column.attnum, desc, &isnull);
     if (isnull)
         return;  // NULL equals nothing
+    auto hit = [this](Shape *shape) {
+        if (shape->seen != epoch_) {
+            shape->seen = epoch_;
+            hits_.push_back(shape);
+        }
+    };
     if (TupleDescAttr(desc, column.attnum - 1)->attlen == -1 &&
         VARATT_IS_EXTERNAL_ONDISK(DatumGetPointer(value))) {
         // An unchanged TOAST value, not in the WAL: every shape of the column is a candidate.
-        for (auto &entry : column.shapes) {
-            if (entry.second->seen != epoch_) {
-                entry.second->seen = epoch_;
-                hits_.push_back(entry.second);
-            }
-        }
+        column.shapes.for_all(hit);
         return;
     }
     uint32 hash = DatumGetUInt32(FunctionCall1Coll(&column.hash, column.collation, value));
-    auto range = column.shapes.equal_range(hash);
-    for (auto it = range.first; it != range.second; ++it) {
-        if (it->second->seen != epoch_) {
-            it->second->seen = epoch_;
-            hits_.push_back(it->second);
-        }
-    }
+    column.shapes.for_each(hash, hit);
 }
 
 const std::vector<Shape *> &ShapeIndex::candidates(TupleDesc desc, HeapTuple old_row, HeapTuple new_row)

@@ -4,9 +4,10 @@
 // Shapes are added and removed one at a time; nothing is rebuilt from scratch.
 #pragma once
 
-#include "electric_shapes/postgres.hpp"
-
 #include <unordered_map>
+
+#include "electric_shapes/pure/hash_multimap.hpp"
+#include "electric_shapes/postgres.hpp"
 
 extern "C" {
 #include "access/htup.h"
@@ -43,7 +44,7 @@ private:
         Oid hash_function;  // hashes the column's values, compatibly with the constants' hashes
         Oid collation;
         FmgrInfo hash;
-        std::unordered_multimap<uint32, Shape *> shapes;
+        HashMultimap<Shape> shapes;
     };
 
     // What hashing through an equality operator needs, looked up once per operator.
