@@ -7,14 +7,17 @@
 
 extern "C" {
 #include "access/genam.h"
+#include "access/stratnum.h"
 #include "access/htup_details.h"
 #include "access/table.h"
+#include "storage/bufmgr.h"
 #include "access/transam.h"
 #include "catalog/pg_type.h"
 #include "executor/executor.h"
 #include "optimizer/optimizer.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/rel.h"
 }
 
@@ -97,18 +100,14 @@ ShapeDefinition ShapeRegistry::read_row(HeapTuple tuple, TupleDesc desc)
 void ShapeRegistry::load(Oid catalog, Snapshot snapshot)
 {
     Relation rel = table_open(catalog, AccessShareLock);
-    SysScanDesc scan = systable_beginscan(rel, InvalidOid, false, snapshot, 0, nullptr);
-    HeapTuple tuple;
     loading_ = true;
-    while ((tuple = systable_getnext(scan)) != nullptr) {
-        // Only selected shapes are read whole: a stream of a few shapes starts fast among many.
-        bool isnull;
-        std::string_view name = text_of(heap_getattr(tuple, catalog::Name, RelationGetDescr(rel), &isnull));
-        name_buffer_.assign(name.data(), name.size());
-        if (options_.selects(name_buffer_))
-            add(read_row(tuple, RelationGetDescr(rel)));
-    }
-    systable_endscan(scan);
+    // A stream of a few shapes among many looks them up by name; one of many reads them all.
+    Oid name_index = RelationGetPrimaryKeyIndex(rel);
+    if (!options_.all_shapes && OidIsValid(name_index) &&
+        options_.shapes.size() <= static_cast<size_t>(RelationGetNumberOfBlocks(rel)))
+        load_by_name(rel, name_index, snapshot);
+    else
+        load_all(rel, snapshot);
     table_close(rel, AccessShareLock);
     loading_ = false;
     for (auto &relation : by_relation_) {
@@ -117,11 +116,45 @@ void ShapeRegistry::load(Oid catalog, Snapshot snapshot)
     }
 }
 
+// Reads every row of the catalog, keeping the selected shapes.
+void ShapeRegistry::load_all(Relation rel, Snapshot snapshot)
+{
+    SysScanDesc scan = systable_beginscan(rel, InvalidOid, false, snapshot, 0, nullptr);
+    HeapTuple tuple;
+    while ((tuple = systable_getnext(scan)) != nullptr) {
+        // Only selected shapes are read whole.
+        bool isnull;
+        std::string_view name = text_of(heap_getattr(tuple, catalog::Name, RelationGetDescr(rel), &isnull));
+        name_buffer_.assign(name.data(), name.size());
+        if (options_.selects(name_buffer_))
+            add(read_row(tuple, RelationGetDescr(rel)));
+    }
+    systable_endscan(scan);
+}
+
+// Looks the selected shapes up one by one through the catalog's primary key (their names).
+void ShapeRegistry::load_by_name(Relation rel, Oid name_index, Snapshot snapshot)
+{
+    Relation index = index_open(name_index, AccessShareLock);
+    Oid collation = index->rd_indcollation[0];
+    index_close(index, AccessShareLock);
+    for (const std::string &name : options_.shapes) {
+        ScanKeyData key;
+        ScanKeyEntryInitialize(&key, 0, catalog::Name, BTEqualStrategyNumber, InvalidOid, collation,
+                               F_TEXTEQ, CStringGetTextDatum(name.c_str()));
+        SysScanDesc scan = systable_beginscan(rel, name_index, true, snapshot, 1, &key);
+        if (HeapTuple tuple = systable_getnext(scan))
+            add(read_row(tuple, RelationGetDescr(rel)));
+        systable_endscan(scan);
+    }
+}
+
 Shape *ShapeRegistry::add(ShapeDefinition definition)
 {
     if (!options_.selects(definition.name))
         return nullptr;
-    remove(definition.name);
+    if (!loading_)  // the catalog's names are unique: a load finds each once
+        remove(definition.name);
     auto shape = std::make_unique<Shape>();
     shape->definition = std::move(definition);
     Shape *raw = shape.get();

@@ -16,6 +16,7 @@
 extern "C" {
 #include "access/htup.h"
 #include "nodes/execnodes.h"
+#include "utils/relcache.h"
 #include "utils/snapshot.h"
 }
 
@@ -108,6 +109,8 @@ public:
     size_t size() const { return by_name_.size(); }
 
 private:
+    void load_all(Relation rel, Snapshot snapshot);
+    void load_by_name(Relation rel, Oid name_index, Snapshot snapshot);
     void compile(Shape *shape, const RelationInfo *info);
     static void resolve_projection(Shape *shape, const RelationInfo *info);
     uint32 projection_id(const std::vector<AttrNumber> &projection);
