@@ -578,7 +578,7 @@ bool route_to_ancestors(LogicalDecodingContext *ctx, PluginState *state, Relatio
     RelationInfo *partition = state->relations->get(relation);
     bool emitted = false;
     for (Oid ancestor : state->relations->ancestors(partition)) {
-        if (!state->registry->shapes_of(ancestor))
+        if (!state->registry->has_shapes(ancestor))
             continue;
         Relation ancestor_relation = RelationIdGetRelation(ancestor);
         if (!RelationIsValid(ancestor_relation))
@@ -743,7 +743,7 @@ void change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn, Relation relatio
         if (relid == state->catalog) {
             note_catalog_change(state, relation, change);
         } else {
-            if (state->registry->shapes_of(relid)) {
+            if (state->registry->has_shapes(relid)) {
                 HeapTuple old_tuple = change->data.tp.oldtuple ? &change->data.tp.oldtuple->tuple : nullptr;
                 HeapTuple new_tuple = change->data.tp.newtuple ? &change->data.tp.newtuple->tuple : nullptr;
                 emitted = process_change(ctx, state, state->relations->get(relation), change->action,

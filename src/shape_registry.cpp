@@ -101,6 +101,8 @@ void ShapeRegistry::load(Oid catalog, Snapshot snapshot)
 {
     Relation rel = table_open(catalog, AccessShareLock);
     loading_ = true;
+    if (!options_.all_shapes)
+        shapes_.reserve(options_.shapes.size());
     // A stream of a few shapes among many looks them up by name; one of many reads them all.
     Oid name_index = RelationGetPrimaryKeyIndex(rel);
     if (!options_.all_shapes && OidIsValid(name_index) &&
@@ -111,7 +113,7 @@ void ShapeRegistry::load(Oid catalog, Snapshot snapshot)
     table_close(rel, AccessShareLock);
     loading_ = false;
     for (auto &relation : by_relation_) {
-        std::sort(relation.second->all.begin(), relation.second->all.end(), by_name);
+        relation.second->sorted = false;  // sorted when first needed in order
         relation.second->index.finish_load();
     }
 }
@@ -125,8 +127,7 @@ void ShapeRegistry::load_all(Relation rel, Snapshot snapshot)
         // Only selected shapes are read whole.
         bool isnull;
         std::string_view name = text_of(heap_getattr(tuple, catalog::Name, RelationGetDescr(rel), &isnull));
-        name_buffer_.assign(name.data(), name.size());
-        if (options_.selects(name_buffer_))
+        if (options_.selects(name))
             add(read_row(tuple, RelationGetDescr(rel)));
     }
     systable_endscan(scan);
@@ -151,10 +152,12 @@ void ShapeRegistry::load_by_name(Relation rel, Oid name_index, Snapshot snapshot
 
 Shape *ShapeRegistry::add(ShapeDefinition definition)
 {
-    if (!options_.selects(definition.name))
-        return nullptr;
-    if (!loading_)  // the catalog's names are unique: a load finds each once
+    // A load has checked the selection already, and the catalog's names are unique.
+    if (!loading_) {
+        if (!options_.selects(definition.name))
+            return nullptr;
         remove(definition.name);
+    }
     auto shape = std::make_unique<Shape>();
     shape->definition = std::move(definition);
     Shape *raw = shape.get();
@@ -162,21 +165,37 @@ Shape *ShapeRegistry::add(ShapeDefinition definition)
     if (!relation)
         relation = std::make_unique<RelationShapes>(parent_);
     auto &list = relation->all;
-    if (loading_)
-        list.push_back(raw);  // sorted once the load is done
-    else
+    if (loading_) {
+        list.push_back(raw);
+    } else {
+        sort(*relation);
         list.insert(std::lower_bound(list.begin(), list.end(), raw, by_name), raw);
+    }
     relation->index.add(raw, loading_);
-    by_name_.emplace(raw->definition.name, std::move(shape));
+    raw->position = shapes_.size();
+    shapes_.push_back(std::move(shape));
+    if (names_indexed_)
+        by_name_.emplace(raw->definition.name, raw);
     return raw;
+}
+
+Shape *ShapeRegistry::named(std::string_view name) const
+{
+    if (!names_indexed_) {
+        by_name_.reserve(shapes_.size());
+        for (const auto &shape : shapes_)
+            by_name_.emplace(shape->definition.name, shape.get());
+        names_indexed_ = true;
+    }
+    auto found = by_name_.find(name);
+    return found == by_name_.end() ? nullptr : found->second;
 }
 
 bool ShapeRegistry::remove(const std::string &name)
 {
-    auto found = by_name_.find(name);
-    if (found == by_name_.end())
+    Shape *shape = named(name);
+    if (!shape)
         return false;
-    Shape *shape = found->second.get();
     auto relation = by_relation_.find(shape->definition.relid);
     if (relation != by_relation_.end()) {
         auto &list = relation->second->all;
@@ -187,14 +206,37 @@ bool ShapeRegistry::remove(const std::string &name)
     }
     if (shape->context)
         MemoryContextDelete(shape->context);
-    by_name_.erase(found);
+    by_name_.erase(shape->definition.name);
+    // The last shape takes its place in shapes_.
+    size_t position = shape->position;
+    shapes_[position] = std::move(shapes_.back());
+    shapes_[position]->position = position;
+    shapes_.pop_back();
     return true;
 }
 
-const std::vector<Shape *> *ShapeRegistry::shapes_of(Oid relid) const
+bool ShapeRegistry::has_shapes(Oid relid) const
+{
+    return by_relation_.find(relid) != by_relation_.end();
+}
+
+const std::vector<Shape *> *ShapeRegistry::shapes_of(Oid relid)
 {
     auto found = by_relation_.find(relid);
-    return found == by_relation_.end() ? nullptr : &found->second->all;
+    if (found == by_relation_.end())
+        return nullptr;
+    sort(*found->second);
+    return &found->second->all;
+}
+
+// Puts a relation's shapes in name order, once after a load: most streams never need it (the
+// index orders what a change may match), and 10,000 shapes take a while to sort.
+void ShapeRegistry::sort(RelationShapes &relation)
+{
+    if (!relation.sorted) {
+        std::sort(relation.all.begin(), relation.all.end(), by_name);
+        relation.sorted = true;
+    }
 }
 
 const std::vector<Shape *> &ShapeRegistry::candidates(Oid relid, TupleDesc desc, HeapTuple old_row,
@@ -217,8 +259,7 @@ Readiness ShapeRegistry::prepare(Shape *shape, const RelationInfo *info, uint64 
 
 const Shape *ShapeRegistry::find(const std::string &name) const
 {
-    auto found = by_name_.find(name);
-    return found == by_name_.end() ? nullptr : found->second.get();
+    return named(name);
 }
 
 // Compiles the filter and resolves the projection against the relation's current columns.

@@ -65,16 +65,18 @@ struct Shape {
     int index_position = -1;
     std::vector<uint32> index_hashes;
     uint64 seen = 0;
+    size_t position = 0;  // in the registry's list of shapes
     // Its statistics in this stream, looked up at its first message.
     stats::ShapeCounters *counters = nullptr;
     bool counters_known = false;
 };
 
-// Orders shapes by name: the order of the shapes list of every message.
-inline bool by_name(const Shape *a, const Shape *b)
-{
-    return a->definition.name < b->definition.name;
-}
+// Orders shapes by name: the order of the shapes list of every message. A function object, so
+// that sorting thousands of shapes at a stream's start inlines the comparison.
+struct ByName {
+    bool operator()(const Shape *a, const Shape *b) const { return a->definition.name < b->definition.name; }
+};
+inline constexpr ByName by_name{};
 
 class ShapeRegistry {
 public:
@@ -96,8 +98,11 @@ public:
     // The shape of that name; null when none.
     const Shape *find(const std::string &name) const;
 
+    // True when the relation has shapes.
+    bool has_shapes(Oid relid) const;
+
     // The shapes of a relation, sorted by name; null when none.
-    const std::vector<Shape *> *shapes_of(Oid relid) const;
+    const std::vector<Shape *> *shapes_of(Oid relid);
 
     // The shapes of a relation (descriptor desc) that may match a change with these rows,
     // sorted by name.
@@ -106,9 +111,10 @@ public:
     // Makes sure shape is compiled against the relation's current definition.
     Readiness prepare(Shape *shape, const RelationInfo *info, uint64 generation);
 
-    size_t size() const { return by_name_.size(); }
+    size_t size() const { return shapes_.size(); }
 
 private:
+    Shape *named(std::string_view name) const;
     void load_all(Relation rel, Snapshot snapshot);
     void load_by_name(Relation rel, Oid name_index, Snapshot snapshot);
     void compile(Shape *shape, const RelationInfo *info);
@@ -117,16 +123,21 @@ private:
 
     const PluginOptions &options_;
     MemoryContext parent_;
-    std::unordered_map<std::string, std::unique_ptr<Shape>> by_name_;
+    // The shapes, in no order; each knows its position. By name only once something asks: a
+    // stream that never sees its shapes' catalog rows change never builds the map.
+    std::vector<std::unique_ptr<Shape>> shapes_;
+    mutable std::unordered_map<std::string_view, Shape *> by_name_;
+    mutable bool names_indexed_ = false;
     struct RelationShapes {
         explicit RelationShapes(MemoryContext context) : index(context) {}
-        std::vector<Shape *> all;  // sorted by name
+        std::vector<Shape *> all;  // sorted by name when sorted is set
+        bool sorted = true;
         ShapeIndex index;
     };
+    static void sort(RelationShapes &relation);
     std::unordered_map<Oid, std::unique_ptr<RelationShapes>> by_relation_;
     std::map<std::vector<AttrNumber>, uint32> projection_ids_;
     bool loading_ = false;  // in load(): lists are sorted once at its end
-    std::string name_buffer_;  // reused while load() looks at names
 };
 
 }  // namespace es
