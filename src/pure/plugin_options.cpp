@@ -1,6 +1,8 @@
 // Parsing and validation of the output plugin's options (see plugin_options.hpp).
 #include "electric_shapes/pure/plugin_options.hpp"
 
+#include <unordered_set>
+
 #include <algorithm>
 #include <cctype>
 

@@ -109,3 +109,32 @@ TEST(PluginOptions, RepeatedHugeNameIsShortenedInTheMessage)
         EXPECT_LT(std::string(e.what()).size(), 200u);
     }
 }
+
+namespace {
+
+TEST(NameSet, KeepsEachNameOnceInOrder)
+{
+    es::NameSet names;
+    EXPECT_TRUE(names.insert("b"));
+    EXPECT_TRUE(names.insert("a"));
+    EXPECT_FALSE(names.insert("b"));
+    EXPECT_EQ(names.size(), 2u);
+    EXPECT_TRUE(names.contains("a"));
+    EXPECT_FALSE(names.contains("c"));
+    EXPECT_FALSE(names.contains(""));
+    std::vector<std::string> in_order(names.begin(), names.end());
+    EXPECT_EQ(in_order, (std::vector<std::string>{"b", "a"}));
+}
+
+TEST(NameSet, ThousandsOfNamesStayFindable)
+{
+    es::NameSet names;
+    for (int i = 0; i < 20000; i++)
+        names.insert("shape_" + std::to_string(i));
+    for (int i = 0; i < 20000; i++)
+        ASSERT_TRUE(names.contains("shape_" + std::to_string(i))) << i;
+    EXPECT_FALSE(names.contains("shape_20000"));
+    EXPECT_FALSE(names.contains("shape_"));
+}
+
+}  // namespace

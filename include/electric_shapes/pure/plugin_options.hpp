@@ -5,9 +5,11 @@
 
 #include <optional>
 #include <string>
-#include <unordered_set>
+#include <string_view>
 #include <utility>
 #include <vector>
+
+#include "electric_shapes/pure/name_set.hpp"
 
 namespace es {
 
@@ -15,12 +17,12 @@ enum class ValuesMode { Text, Json };
 
 struct PluginOptions {
     bool all_shapes = true;                 // no "shapes" option: every shape
-    std::unordered_set<std::string> shapes;  // else: these names (some may not exist yet)
+    NameSet shapes;                         // else: these names (some may not exist yet)
     bool include_transaction = false;
     ValuesMode values = ValuesMode::Text;
 
     // True when the shape called name is selected by these options.
-    bool selects(const std::string &name) const { return all_shapes || shapes.count(name) > 0; }
+    bool selects(std::string_view name) const { return all_shapes || shapes.contains(name); }
 };
 
 using RawOption = std::pair<std::string, std::optional<std::string>>;
