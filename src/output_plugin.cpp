@@ -128,7 +128,6 @@ struct PluginState {
 
     // Scratch, reused from change to change.
     Buffer message;
-    std::vector<bool> unknown;
     std::vector<Decision> decisions;
     std::vector<Group> groups;  // the first group_count are this change's
     size_t group_count = 0;
@@ -291,24 +290,22 @@ void store_row(TupleTableSlot *slot, HeapTuple tuple, TupleDesc desc)
     ExecStoreVirtualTuple(slot);
 }
 
-// Replaces unchanged TOAST values of the new row by the old row's values where the WAL has them;
-// marks the others unknown.
+// Replaces unchanged TOAST values of an update's new row by the old row's values where the WAL
+// has them; marks the others unknown to the encoder. (Only an update's new row can hold them: the
+// reorder buffer puts the TOAST of inserted values back into the rows.)
 void resolve_unchanged_toast(PluginState *state, const RelationInfo *info, TupleTableSlot *old_row,
                              TupleTableSlot *new_row)
 {
-    state->unknown.assign(info->columns.size(), false);
-    if (!new_row)
-        return;
-    for (size_t i = 0; i < info->columns.size(); i++) {
-        if (info->columns[i].typlen != -1 || new_row->tts_isnull[i] ||
-            !VARATT_IS_EXTERNAL_ONDISK(DatumGetPointer(new_row->tts_values[i])))
+    for (AttrNumber attnum : info->varlena_columns) {
+        int i = attnum - 1;
+        if (new_row->tts_isnull[i] || !VARATT_IS_EXTERNAL_ONDISK(DatumGetPointer(new_row->tts_values[i])))
             continue;
         bool old_has_it = old_row && !old_row->tts_isnull[i] &&
                           !VARATT_IS_EXTERNAL_ONDISK(DatumGetPointer(old_row->tts_values[i]));
         if (old_has_it)
             new_row->tts_values[i] = old_row->tts_values[i];
         else
-            state->unknown[i] = true;
+            state->encoder.mark_unknown(attnum);
     }
 }
 
@@ -357,9 +354,10 @@ Match matches(PluginState *state, Shape *shape, TupleTableSlot *row, bool is_new
     if (!shape->filter)
         return Match::Yes;
     int column = -1;
-    while (is_new_row && (column = bms_next_member(shape->filter_columns, column)) >= 0) {
+    bool may_be_unknown = is_new_row && state->encoder.any_unknown();
+    while (may_be_unknown && (column = bms_next_member(shape->filter_columns, column)) >= 0) {
         AttrNumber attnum = column + FirstLowInvalidHeapAttributeNumber;
-        if (attnum > 0 && state->unknown[attnum - 1])
+        if (attnum > 0 && state->encoder.unknown(attnum))
             return Match::Unknown;
     }
     FilterCall call{shape->filter, state->econtext, (Datum) 0, true};
@@ -415,7 +413,7 @@ void decide(PluginState *state, Shape *shape, ReorderBufferChangeType action, Tu
     } else if (was && is) {
         bool any_changed = false;
         for (AttrNumber attnum : shape->projection)
-            any_changed = any_changed || (!state->unknown[attnum - 1] && state->encoder.changed(attnum));
+            any_changed = any_changed || (!state->encoder.unknown(attnum) && state->encoder.changed(attnum));
         if (any_changed)
             add(Action::Update, stats::Emit::Update);
     }
@@ -531,8 +529,9 @@ bool process_change(LogicalDecodingContext *ctx, PluginState *state, RelationInf
         store_row(old_row, old_tuple, info->desc);
     if (new_row)
         store_row(new_row, new_tuple, info->desc);
-    resolve_unchanged_toast(state, info, old_row, new_row);
-    state->encoder.start(info, old_row, new_row, &state->unknown);
+    state->encoder.start(info, old_row, new_row);
+    if (action == REORDER_BUFFER_CHANGE_UPDATE)
+        resolve_unchanged_toast(state, info, old_row, new_row);
     bool key_changed = state->encoder.key_changed();
 
     state->decisions.clear();

@@ -208,6 +208,13 @@ void RelationCache::build(RelationInfo *info, Relation rel)
                                  encoding);
         column.json_name.push_back(':');
     }
+    for (AttrNumber key : info->key_columns)
+        info->columns[key - 1].is_key = true;
+    info->varlena_columns.clear();
+    for (int i = 0; i < info->desc->natts; i++) {
+        if (!info->columns[i].dropped && info->columns[i].typlen == -1)
+            info->varlena_columns.push_back(static_cast<AttrNumber>(i + 1));
+    }
     MemoryContextSwitchTo(old);
     info->valid = true;
 }

@@ -20,13 +20,15 @@ RowEncoder::RowEncoder(ValuesMode mode)
 {
 }
 
-void RowEncoder::start(const RelationInfo *info, TupleTableSlot *old_row, TupleTableSlot *new_row,
-                       const std::vector<bool> *unknown)
+void RowEncoder::start(const RelationInfo *info, TupleTableSlot *old_row, TupleTableSlot *new_row)
 {
     info_ = info;
     rows_[0] = old_row;
     rows_[1] = new_row;
-    unknown_ = unknown;
+    if (any_unknown_) {
+        std::fill(unknown_.begin(), unknown_.end(), 0);
+        any_unknown_ = false;
+    }
     // timestamptz values are written here only as timestamptz_out would print them now.
     utc_iso_ = utc_ != nullptr && session_timezone == utc_ && DateStyle == USE_ISO_DATES;
     size_t natts = info->columns.size();
@@ -38,6 +40,7 @@ void RowEncoder::start(const RelationInfo *info, TupleTableSlot *old_row, TupleT
         }
         changed_.resize(natts);
         changed_stamps_.resize(natts, 0);
+        unknown_.resize(natts, 0);
     }
     change_++;
 }
@@ -45,16 +48,7 @@ void RowEncoder::start(const RelationInfo *info, TupleTableSlot *old_row, TupleT
 bool RowEncoder::misses_values(const std::vector<AttrNumber> &projection) const
 {
     for (AttrNumber attnum : projection) {
-        if ((*unknown_)[attnum - 1])
-            return true;
-    }
-    return false;
-}
-
-bool RowEncoder::is_key(AttrNumber attnum) const
-{
-    for (AttrNumber key : info_->key_columns) {
-        if (key == attnum)
+        if (unknown(attnum))
             return true;
     }
     return false;
@@ -75,7 +69,7 @@ RowEncoder::Text RowEncoder::produce_text(int r, int i)
 {
     TupleTableSlot *slot = rows_[r];
     if (slot->tts_isnull[i])
-        return {nullptr, 0};
+        return {nullptr, 0, true};
     Datum value = slot->tts_values[i];
     char *digits = digits_[r][i].data();
     const ColumnInfo &column = info_->columns[i];
@@ -83,18 +77,18 @@ RowEncoder::Text RowEncoder::produce_text(int r, int i)
     case TextFormat::Text: {
         // Detoasted (when compressed) in the change's memory context.
         varlena *t = PG_DETOAST_DATUM_PACKED(value);
-        return {VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t)};
+        return {VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), false};
     }
     case TextFormat::Bool:
-        return {DatumGetBool(value) ? "t" : "f", 1};
+        return {DatumGetBool(value) ? "t" : "f", 1, true};
     case TextFormat::Int2:
-        return {digits, format::signed_integer(DatumGetInt16(value), digits)};
+        return {digits, format::signed_integer(DatumGetInt16(value), digits), true};
     case TextFormat::Int4:
-        return {digits, format::signed_integer(DatumGetInt32(value), digits)};
+        return {digits, format::signed_integer(DatumGetInt32(value), digits), true};
     case TextFormat::Int8:
-        return {digits, format::signed_integer(DatumGetInt64(value), digits)};
+        return {digits, format::signed_integer(DatumGetInt64(value), digits), true};
     case TextFormat::Oid:
-        return {digits, format::unsigned_integer(DatumGetObjectId(value), digits)};
+        return {digits, format::unsigned_integer(DatumGetObjectId(value), digits), true};
     case TextFormat::Timestamp:
     case TextFormat::TimestampTz: {
         bool with_zone = column.format == TextFormat::TimestampTz;
@@ -102,7 +96,7 @@ RowEncoder::Text RowEncoder::produce_text(int r, int i)
             break;
         size_t size = format::iso_timestamp(DatumGetTimestamp(value), with_zone, digits);
         if (size > 0)
-            return {digits, size};
+            return {digits, size, true};
         break;  // infinities and BC dates: as the output function prints them
     }
     case TextFormat::OutputFunction:
@@ -111,7 +105,7 @@ RowEncoder::Text RowEncoder::produce_text(int r, int i)
     const char *printed = OutputFunctionCall(const_cast<FmgrInfo *>(&column.output), value);
     if (encoding_ == utf8::Encoding::Other)  // never taken in UTF8 databases
         printed = utf8::to_utf8(printed, encoding_);
-    return {printed, strlen(printed)};
+    return {printed, strlen(printed), false};
 }
 
 bool RowEncoder::changed(AttrNumber attnum)
@@ -175,7 +169,7 @@ void RowEncoder::append_key(Buffer &out, Row row)
     out.push_back('"');
 }
 
-void RowEncoder::append_value(Buffer &out, AttrNumber attnum, const Text &value)
+void RowEncoder::append_value(Buffer &out, const ColumnInfo &column, const Text &value)
 {
     if (value.data == nullptr) {
         out.append("null");
@@ -183,12 +177,13 @@ void RowEncoder::append_value(Buffer &out, AttrNumber attnum, const Text &value)
     }
     std::string_view view(value.data, value.size);
     if (mode_ == ValuesMode::Json) {
-        switch (info_->columns[attnum - 1].kind) {
+        switch (column.kind) {
         case JsonKind::Bool:
             out.append(view[0] == 't' ? "true" : "false");
             return;
         case JsonKind::Number:
-            if (json::is_json_number(view)) {
+            // The encoder's own integers are JSON numbers; other numbers may be NaN or infinite.
+            if (value.plain || json::is_json_number(view)) {
                 out.append(view);
                 return;
             }
@@ -203,7 +198,10 @@ void RowEncoder::append_value(Buffer &out, AttrNumber attnum, const Text &value)
             break;
         }
     }
-    utf8::append_json_string(out, view, encoding_);
+    if (value.plain)
+        json::append_quoted(out, view);
+    else
+        utf8::append_json_string(out, view, encoding_);
 }
 
 void RowEncoder::append_object(Buffer &out, Row row, const std::vector<AttrNumber> &projection,
@@ -212,13 +210,14 @@ void RowEncoder::append_object(Buffer &out, Row row, const std::vector<AttrNumbe
     out.push_back('{');
     bool first = true;
     for (AttrNumber attnum : projection) {
-        if (row == Row::New && (*unknown_)[attnum - 1])
+        if (row == Row::New && unknown(attnum))
             continue;  // unchanged TOAST not in the WAL: omitted, never invented
+        const ColumnInfo &column = info_->columns[attnum - 1];
         bool wanted = true;
         switch (which) {
         case Columns::All: wanted = true; break;
-        case Columns::Key: wanted = is_key(attnum); break;
-        case Columns::KeyAndChanged: wanted = is_key(attnum) || changed(attnum); break;
+        case Columns::Key: wanted = column.is_key; break;
+        case Columns::KeyAndChanged: wanted = column.is_key || changed(attnum); break;
         case Columns::Changed: wanted = changed(attnum); break;
         }
         if (!wanted)
@@ -226,8 +225,8 @@ void RowEncoder::append_object(Buffer &out, Row row, const std::vector<AttrNumbe
         if (!first)
             out.push_back(',');
         first = false;
-        out.append(info_->columns[attnum - 1].json_name.view());
-        append_value(out, attnum, text(row, attnum));
+        out.append(column.json_name.view());
+        append_value(out, column, text(row, attnum));
     }
     out.push_back('}');
 }

@@ -63,7 +63,6 @@ struct SnapshotState {
     ShapeDefinition definition;
     Shape *shape = nullptr;
     const RelationInfo *info = nullptr;
-    std::vector<bool> unknown;  // all false: a stored row has every value
     std::vector<const std::string *> shape_names;
     std::vector<uint64_t> xip;
     Buffer snapshot_end;
@@ -292,7 +291,6 @@ void start_snapshot(FunctionCallInfo fcinfo)
     check_column_privileges(state, rel, read_by_filter);
     char *query = shape_query(state, rel, filter);
     table_close(rel, NoLock);
-    state->unknown.assign(info->columns.size(), false);
 
     if (SPI_connect() != SPI_OK_CONNECT)
         elog(ERROR, "SPI_connect failed");
@@ -344,7 +342,7 @@ void fetch_batch(SnapshotState *state)
                 SPI_getbinval(tuple, SPI_tuptable->tupdesc, static_cast<int>(c + 1),
                               &row->tts_isnull[projection[c] - 1]);
         ExecStoreVirtualTuple(row);
-        state->encoder.start(info, nullptr, row, &state->unknown);
+        state->encoder.start(info, nullptr, row);  // a stored row has every value
         open_row_message(state->batch, RowOperation::Insert, info->relation_json.view(), state->shape_names);
         close_row_message(state->batch, state->encoder, RowOperation::Insert, projection,
                           state->shape->definition.replica_full);

@@ -28,6 +28,7 @@ struct ColumnInfo {
     TextFormat format = TextFormat::OutputFunction;
     JsonKind kind = JsonKind::String;
     int16 typlen = 0;
+    bool is_key = false;  // part of the primary key
 };
 
 // How rows of a partition become rows of one of its ancestors (NULL map: same columns).
@@ -44,6 +45,7 @@ struct RelationInfo {
     std::string key_prefix;     // "schema"."table" (raw, JSON-escaped when written)
     Buffer key_prefix_json;     // key_prefix escaped for the inside of a JSON string
     std::vector<AttrNumber> key_columns;
+    std::vector<AttrNumber> varlena_columns;  // where unchanged TOAST can be
     std::vector<ColumnInfo> columns;  // index attnum - 1
     TupleDesc desc = nullptr;
     TupleTableSlot *old_slot = nullptr;

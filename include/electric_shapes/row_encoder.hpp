@@ -18,6 +18,7 @@ struct pg_tz;
 
 namespace es {
 
+struct ColumnInfo;
 struct RelationInfo;
 
 enum class Row { Old, New };
@@ -35,11 +36,19 @@ public:
     // Reads the database encoding once: the stream's JSON is UTF-8 in every encoding.
     explicit RowEncoder(ValuesMode mode);
 
-    // Starts a change: the relation and its rows (either may be null). unknown marks columns of
-    // the new row whose value is not in the WAL (unchanged TOAST that no old row could supply).
-    // Called with the output settings pinned (output_settings.hpp).
-    void start(const RelationInfo *info, TupleTableSlot *old_row, TupleTableSlot *new_row,
-               const std::vector<bool> *unknown);
+    // Starts a change: the relation and its rows (either may be null). Called with the output
+    // settings pinned (output_settings.hpp).
+    void start(const RelationInfo *info, TupleTableSlot *old_row, TupleTableSlot *new_row);
+
+    // Marks a column of the new row whose value is not in the WAL (unchanged TOAST that no old
+    // row could supply): it is never written, and a filter reading it cannot be evaluated.
+    void mark_unknown(AttrNumber attnum)
+    {
+        unknown_[attnum - 1] = true;
+        any_unknown_ = true;
+    }
+    bool unknown(AttrNumber attnum) const { return any_unknown_ && unknown_[attnum - 1]; }
+    bool any_unknown() const { return any_unknown_; }
 
     // True when some column of projection is unknown in the new row.
     bool misses_values(const std::vector<AttrNumber> &projection) const;
@@ -58,10 +67,12 @@ public:
     bool changed(AttrNumber attnum);
 
 private:
-    // A column's text in the stream's encoding; data is nullptr for NULL.
+    // A column's text in the stream's encoding; data is nullptr for NULL. plain: written by the
+    // encoder itself (numbers, booleans, timestamps), so it needs no JSON escaping.
     struct Text {
         const char *data;
         size_t size;
+        bool plain;
     };
 
     // The column's text output, produced once per change.
@@ -69,8 +80,7 @@ private:
     // Produces it: written here for the commonest types (relation_info.hpp, TextFormat), else by
     // the type's output function.
     Text produce_text(int row, int column);
-    void append_value(Buffer &out, AttrNumber attnum, const Text &value);
-    bool is_key(AttrNumber attnum) const;
+    void append_value(Buffer &out, const ColumnInfo &column, const Text &value);
 
     ValuesMode mode_;
     utf8::Encoding encoding_;
@@ -78,7 +88,8 @@ private:
     bool utc_iso_ = false;      // this change is printed in UTC, DateStyle ISO
     const RelationInfo *info_ = nullptr;
     TupleTableSlot *rows_[2] = {nullptr, nullptr};
-    const std::vector<bool> *unknown_ = nullptr;
+    std::vector<char> unknown_;  // by attnum - 1; all false unless any_unknown_
+    bool any_unknown_ = false;
     // Per change caches, indexed by attnum - 1.
     // An entry holds for the current change only when its stamp equals change_: starting a
     // change is then one increment, not a clear of every column.

@@ -104,15 +104,20 @@ void append_escaped(Buffer &out, std::string_view text)
     out.append(text.data() + run_start, text.size() - run_start);
 }
 
+void append_quoted(Buffer &out, std::string_view text)
+{
+    char *target = out.reserve(text.size() + 2);
+    target[0] = '"';
+    if (!text.empty())
+        memcpy(target + 1, text.data(), text.size());
+    target[text.size() + 1] = '"';
+    out.commit(text.size() + 2);
+}
+
 void append_string(Buffer &out, std::string_view text)
 {
     if (find_escape(text) == text.size()) {  // the common case: one copy between the quotes
-        char *target = out.reserve(text.size() + 2);
-        target[0] = '"';
-        if (!text.empty())
-            memcpy(target + 1, text.data(), text.size());
-        target[text.size() + 1] = '"';
-        out.commit(text.size() + 2);
+        append_quoted(out, text);
         return;
     }
     out.push_back('"');

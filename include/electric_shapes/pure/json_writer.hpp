@@ -16,6 +16,10 @@ size_t find_escape(std::string_view text);
 // Appends text escaped as RFC 8259 requires inside a JSON string literal, without the quotes.
 void append_escaped(Buffer &out, std::string_view text);
 
+// Appends text between quotes as it is: for text known to hold nothing to escape (numbers,
+// timestamps the plugin wrote itself).
+void append_quoted(Buffer &out, std::string_view text);
+
 // Appends text as a JSON string literal, quotes included, escaping what RFC 8259 requires.
 void append_string(Buffer &out, std::string_view text);
 
