@@ -54,17 +54,6 @@ bool RowEncoder::misses_values(const std::vector<AttrNumber> &projection) const
     return false;
 }
 
-const RowEncoder::Text &RowEncoder::text(Row row, AttrNumber attnum)
-{
-    int r = row == Row::Old ? 0 : 1;
-    int i = attnum - 1;
-    if (text_stamps_[r][i] != change_) {
-        texts_[r][i] = produce_text(r, i);
-        text_stamps_[r][i] = change_;
-    }
-    return texts_[r][i];
-}
-
 RowEncoder::Text RowEncoder::produce_text(int r, int i)
 {
     TupleTableSlot *slot = rows_[r];

@@ -76,7 +76,16 @@ private:
     };
 
     // The column's text output, produced once per change.
-    const Text &text(Row row, AttrNumber attnum);
+    const Text &text(Row row, AttrNumber attnum)
+    {
+        int r = row == Row::Old ? 0 : 1;
+        int i = attnum - 1;
+        if (text_stamps_[r][i] != change_) {
+            texts_[r][i] = produce_text(r, i);
+            text_stamps_[r][i] = change_;
+        }
+        return texts_[r][i];
+    }
     // Produces it: written here for the commonest types (relation_info.hpp, TextFormat), else by
     // the type's output function.
     Text produce_text(int row, int column);
