@@ -54,22 +54,23 @@ int ShapeIndex::column_for(AttrNumber attnum, Oid hash_function, Oid collation)
     return static_cast<int>(columns_.size() - 1);
 }
 
-const ShapeIndex::Equality &ShapeIndex::equality_of(Oid equality_operator)
+ShapeIndex::Equality &ShapeIndex::equality_of(Oid equality_operator)
 {
     auto found = equalities_.find(equality_operator);
     if (found != equalities_.end())
         return found->second;
-    Equality equality;
+    Equality &equality = equalities_[equality_operator];  // hashable stays false until complete
     RegProcedure column_hash = InvalidOid, value_hash = InvalidOid;
-    equality.hashable = get_op_hash_functions(equality_operator, &column_hash, &value_hash);
-    equality.column_hash = column_hash;
-    equality.value_hash = value_hash;
-    if (equality.hashable) {
-        Oid column_type, value_type;
+    if (get_op_hash_functions(equality_operator, &column_hash, &value_hash)) {
+        Oid column_type, value_type, input_function;
         op_input_types(equality_operator, &column_type, &value_type);
-        getTypeInputInfo(value_type, &equality.input_function, &equality.io_param);
+        getTypeInputInfo(value_type, &input_function, &equality.io_param);
+        fmgr_info_cxt(value_hash, &equality.value_hash, context_);
+        fmgr_info_cxt(input_function, &equality.input, context_);
+        equality.column_hash = column_hash;
+        equality.hashable = true;
     }
-    return equalities_.emplace(equality_operator, equality).first->second;
+    return equality;
 }
 
 // Hashes the constants of the shapes added since the last lookup into the index.
@@ -77,21 +78,19 @@ void ShapeIndex::index_pending()
 {
     for (Shape *shape : pending_) {
         const ShapeDefinition &definition = shape->definition;
-        const Equality &equality = equality_of(definition.index_operator);
+        Equality &equality = equality_of(definition.index_operator);
         if (!equality.hashable) {
             unindexed_.insert(std::lower_bound(unindexed_.begin(), unindexed_.end(), shape, by_name), shape);
             continue;
         }
-        Oid value_hash = equality.value_hash, input_function = equality.input_function;
-        Oid io_param = equality.io_param;
         shape->index_position = column_for(definition.index_column, equality.column_hash,
                                            definition.index_collation);
         Column &column = *columns_[shape->index_position];
         shape->index_hashes.clear();
         for (const std::string &value : definition.index_values) {
-            Datum constant = OidInputFunctionCall(input_function, const_cast<char *>(value.c_str()),
-                                                  io_param, -1);
-            uint32 hash = DatumGetUInt32(OidFunctionCall1Coll(value_hash, definition.index_collation, constant));
+            Datum constant = InputFunctionCall(&equality.input, const_cast<char *>(value.c_str()),
+                                               equality.io_param, -1);
+            uint32 hash = DatumGetUInt32(FunctionCall1Coll(&equality.value_hash, definition.index_collation, constant));
             shape->index_hashes.push_back(hash);
             column.shapes.insert(hash, shape);
         }

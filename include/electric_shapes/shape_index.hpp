@@ -47,16 +47,17 @@ private:
         HashMultimap<Shape> shapes;
     };
 
-    // What hashing through an equality operator needs, looked up once per operator.
+    // What hashing through an equality operator needs, looked up once per operator: shapes
+    // are indexed by the thousand when a stream starts.
     struct Equality {
         bool hashable = false;
         Oid column_hash = InvalidOid;  // hashes values of the operator's left (column) type
-        Oid value_hash = InvalidOid;   // hashes values of its right (constant) type
-        Oid input_function = InvalidOid;
+        FmgrInfo value_hash;           // hashes values of its right (constant) type
+        FmgrInfo input;                // reads constants of the right type
         Oid io_param = InvalidOid;
     };
 
-    const Equality &equality_of(Oid equality_operator);
+    Equality &equality_of(Oid equality_operator);
     void index_pending();
     int column_for(AttrNumber attnum, Oid hash_function, Oid collation);
     void add_hits(Column &column, TupleDesc desc, HeapTuple row);
