@@ -15,10 +15,7 @@ extern "C" {
 
 namespace es {
 
-RowEncoder::RowEncoder(ValuesMode mode)
-    : mode_(mode), encoding_(utf8::database_encoding()), utc_(pg_tzset("UTC"))
-{
-}
+RowEncoder::RowEncoder(ValuesMode mode) : mode_(mode), encoding_(utf8::database_encoding()) {}
 
 void RowEncoder::start(const RelationInfo *info, TupleTableSlot *old_row, TupleTableSlot *new_row)
 {
@@ -29,7 +26,12 @@ void RowEncoder::start(const RelationInfo *info, TupleTableSlot *old_row, TupleT
         std::fill(unknown_.begin(), unknown_.end(), 0);
         any_unknown_ = false;
     }
-    // timestamptz values are written here only as timestamptz_out would print them now.
+    // timestamptz values are written here only as timestamptz_out would print them now. (The
+    // zone is looked up here, not when the encoder is made: that may be in a C++ expression.)
+    if (!utc_known_) {
+        utc_ = pg_tzset("UTC");
+        utc_known_ = true;
+    }
     utc_iso_ = utc_ != nullptr && session_timezone == utc_ && DateStyle == USE_ISO_DATES;
     size_t natts = info->columns.size();
     if (texts_[0].size() < natts) {

@@ -7,14 +7,14 @@
 
 extern "C" {
 #include "access/genam.h"
-#include "access/stratnum.h"
 #include "access/htup_details.h"
+#include "access/stratnum.h"
 #include "access/table.h"
-#include "storage/bufmgr.h"
 #include "access/transam.h"
 #include "catalog/pg_type.h"
 #include "executor/executor.h"
 #include "optimizer/optimizer.h"
+#include "storage/bufmgr.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"

@@ -307,7 +307,7 @@ void add(pg_atomic_uint64 *counter, uint64 amount)
 // decoded has sent it so far, added to the shared entry when the transaction ends.
 struct ShapeCounters {
     std::string name;
-    ShapeRef ref;
+    ShapeRef ref{nullptr, 0};
     bool pending = false;  // listed in SlotStats::pending
     uint64 counts[kEmitKinds] = {};
     uint64 bytes = 0;

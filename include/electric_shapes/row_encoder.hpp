@@ -93,7 +93,8 @@ private:
 
     ValuesMode mode_;
     utf8::Encoding encoding_;
-    pg_tz *utc_;                // the zone the pinned settings set
+    pg_tz *utc_ = nullptr;      // the zone the pinned settings set
+    bool utc_known_ = false;
     bool utc_iso_ = false;      // this change is printed in UTC, DateStyle ISO
     const RelationInfo *info_ = nullptr;
     TupleTableSlot *rows_[2] = {nullptr, nullptr};

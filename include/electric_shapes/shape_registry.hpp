@@ -137,7 +137,7 @@ private:
     static void sort(RelationShapes &relation);
     std::unordered_map<Oid, std::unique_ptr<RelationShapes>> by_relation_;
     std::map<std::vector<AttrNumber>, uint32> projection_ids_;
-    bool loading_ = false;  // in load(): lists are sorted once at its end
+    bool loading_ = false;  // in load(): shapes are selected, unique, and sorted when needed
 };
 
 }  // namespace es
