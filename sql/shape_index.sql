@@ -30,3 +30,23 @@ UPDATE posts SET room = 1 WHERE id = 5;
 SELECT regexp_replace(m, ',"lsn".*', '') FROM regress.changes('idx') m;
 SELECT pg_drop_replication_slot('idx');
 DROP TABLE posts;
+
+-- Shapes joining and leaving in any name order (lists lose their order when one leaves and are
+-- sorted again when needed): a change every shape matches still names them all, sorted.
+CREATE TABLE cards (id int PRIMARY KEY, room int);
+ALTER TABLE cards REPLICA IDENTITY FULL;
+SELECT 'init' FROM pg_create_logical_replication_slot('order', 'electric_shapes');
+SELECT electric_shapes.create_shape('z_every', 'cards', 'id > 0');
+SELECT electric_shapes.create_shape('m_room', 'cards', 'room = 7');
+SELECT electric_shapes.create_shape('a_every', 'cards', 'id + 0 > 0');
+SELECT electric_shapes.create_shape('q_every', 'cards', 'room + 0 = 7');
+INSERT INTO cards VALUES (1, 7);
+SELECT electric_shapes.drop_shape('a_every');
+SELECT electric_shapes.create_shape('b_room', 'cards', 'room IN (7, 8)');
+SELECT electric_shapes.create_shape('c_every', 'cards', 'id < 100');
+INSERT INTO cards VALUES (2, 7);
+TRUNCATE cards;
+SELECT regexp_replace(m, ',"lsn".*', '') FROM regress.changes('order') m
+ WHERE m LIKE '%"operation"%' OR m LIKE '%truncate%';
+SELECT pg_drop_replication_slot('order');
+DROP TABLE cards;

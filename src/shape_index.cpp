@@ -12,25 +12,24 @@ extern "C" {
 
 namespace es {
 
-void ShapeIndex::add(Shape *shape, bool loading)
+void ShapeIndex::add(Shape *shape)
 {
-    if (shape->definition.index_column != InvalidAttrNumber && !shape->definition.broken)
+    if (shape->definition.index_column != InvalidAttrNumber && !shape->definition.broken) {
         pending_.push_back(shape);
-    else if (loading)
+        shape->index_list = IndexList::Pending;
+    } else {
         unindexed_.push_back(shape);
-    else
-        unindexed_.insert(std::lower_bound(unindexed_.begin(), unindexed_.end(), shape, by_name), shape);
-}
-
-void ShapeIndex::finish_load()
-{
-    std::sort(unindexed_.begin(), unindexed_.end(), by_name);
+        shape->index_list = IndexList::Unindexed;
+    }
 }
 
 void ShapeIndex::remove(Shape *shape)
 {
-    unindexed_.erase(std::remove(unindexed_.begin(), unindexed_.end(), shape), unindexed_.end());
-    pending_.erase(std::remove(pending_.begin(), pending_.end(), shape), pending_.end());
+    if (shape->index_list == IndexList::Pending)
+        pending_.remove(shape);
+    else if (shape->index_list == IndexList::Unindexed)
+        unindexed_.remove(shape);
+    shape->index_list = IndexList::None;
     if (shape->index_position < 0)
         return;
     auto &entries = columns_[shape->index_position]->shapes;
@@ -76,13 +75,15 @@ ShapeIndex::Equality &ShapeIndex::equality_of(Oid equality_operator)
 // Hashes the constants of the shapes added since the last lookup into the index.
 void ShapeIndex::index_pending()
 {
-    for (Shape *shape : pending_) {
+    for (Shape *shape : pending_.items()) {
         const ShapeDefinition &definition = shape->definition;
         Equality &equality = equality_of(definition.index_operator);
         if (!equality.hashable) {
-            unindexed_.insert(std::lower_bound(unindexed_.begin(), unindexed_.end(), shape, by_name), shape);
+            unindexed_.push_back(shape);
+            shape->index_list = IndexList::Unindexed;
             continue;
         }
+        shape->index_list = IndexList::None;
         shape->index_position = column_for(definition.index_column, equality.column_hash,
                                            definition.index_collation);
         Column &column = *columns_[shape->index_position];
@@ -127,8 +128,9 @@ const std::vector<Shape *> &ShapeIndex::candidates(TupleDesc desc, HeapTuple old
 {
     if (!pending_.empty())
         index_pending();
+    const std::vector<Shape *> &unindexed = unindexed_.sorted();
     if (columns_.empty())
-        return unindexed_;
+        return unindexed;
     epoch_++;
     hits_.clear();
     for (auto &column : columns_) {
@@ -136,10 +138,10 @@ const std::vector<Shape *> &ShapeIndex::candidates(TupleDesc desc, HeapTuple old
         add_hits(*column, desc, new_row);
     }
     if (hits_.empty())
-        return unindexed_;
+        return unindexed;
     std::sort(hits_.begin(), hits_.end(), by_name);
     candidates_.clear();
-    std::merge(unindexed_.begin(), unindexed_.end(), hits_.begin(), hits_.end(),
+    std::merge(unindexed.begin(), unindexed.end(), hits_.begin(), hits_.end(),
                std::back_inserter(candidates_), by_name);
     return candidates_;
 }

@@ -112,10 +112,6 @@ void ShapeRegistry::load(Oid catalog, Snapshot snapshot)
         load_all(rel, snapshot);
     table_close(rel, AccessShareLock);
     loading_ = false;
-    for (auto &relation : by_relation_) {
-        relation.second->sorted = false;  // sorted when first needed in order
-        relation.second->index.finish_load();
-    }
 }
 
 // Reads every row of the catalog, keeping the selected shapes.
@@ -164,15 +160,11 @@ Shape *ShapeRegistry::add(ShapeDefinition definition)
     auto &relation = by_relation_[raw->definition.relid];
     if (!relation)
         relation = std::make_unique<RelationShapes>(parent_);
-    auto &list = relation->all;
-    if (loading_) {
-        list.push_back(raw);
-    } else {
-        sort(*relation);
-        list.insert(std::lower_bound(list.begin(), list.end(), raw, by_name), raw);
-    }
-    relation->index.add(raw, loading_);
-    raw->position = shapes_.size();
+    // Kept in name order only when something asks for it (shapes_of): most streams never need
+    // it (the index orders what a change may match), and 10,000 shapes take a while to sort.
+    relation->all.push_back(raw);
+    relation->index.add(raw);
+    raw->registry_position = shapes_.size();
     shapes_.push_back(std::move(shape));
     if (names_indexed_)
         by_name_.emplace(raw->definition.name, raw);
@@ -198,19 +190,18 @@ bool ShapeRegistry::remove(const std::string &name)
         return false;
     auto relation = by_relation_.find(shape->definition.relid);
     if (relation != by_relation_.end()) {
-        auto &list = relation->second->all;
-        list.erase(std::remove(list.begin(), list.end(), shape), list.end());
+        relation->second->all.remove(shape);
         relation->second->index.remove(shape);
-        if (list.empty())
+        if (relation->second->all.empty())
             by_relation_.erase(relation);
     }
     if (shape->context)
         MemoryContextDelete(shape->context);
     by_name_.erase(shape->definition.name);
     // The last shape takes its place in shapes_.
-    size_t position = shape->position;
+    size_t position = shape->registry_position;
     shapes_[position] = std::move(shapes_.back());
-    shapes_[position]->position = position;
+    shapes_[position]->registry_position = position;
     shapes_.pop_back();
     return true;
 }
@@ -225,18 +216,7 @@ const std::vector<Shape *> *ShapeRegistry::shapes_of(Oid relid)
     auto found = by_relation_.find(relid);
     if (found == by_relation_.end())
         return nullptr;
-    sort(*found->second);
-    return &found->second->all;
-}
-
-// Puts a relation's shapes in name order, once after a load: most streams never need it (the
-// index orders what a change may match), and 10,000 shapes take a while to sort.
-void ShapeRegistry::sort(RelationShapes &relation)
-{
-    if (!relation.sorted) {
-        std::sort(relation.all.begin(), relation.all.end(), by_name);
-        relation.sorted = true;
-    }
+    return &found->second->all.sorted();
 }
 
 const std::vector<Shape *> &ShapeRegistry::candidates(Oid relid, TupleDesc desc, HeapTuple old_row,

@@ -7,7 +7,9 @@
 #include <unordered_map>
 
 #include "electric_shapes/pure/hash_multimap.hpp"
+#include "electric_shapes/pure/positioned_list.hpp"
 #include "electric_shapes/postgres.hpp"
+#include "electric_shapes/shape.hpp"
 
 extern "C" {
 #include "access/htup.h"
@@ -16,21 +18,15 @@ extern "C" {
 
 namespace es {
 
-struct Shape;
-
 class ShapeIndex {
 public:
     // context holds the hash functions' state for the index's lifetime.
     explicit ShapeIndex(MemoryContext context) : context_(context) {}
 
     // Adds a shape; it is hashed into the index at the next lookup (hashing calls PostgreSQL).
-    // In a bulk load (loading), order is restored once by finish_load().
-    void add(Shape *shape, bool loading = false);
+    void add(Shape *shape);
 
-    // Ends a bulk load.
-    void finish_load();
-
-    // Removes a shape.
+    // Removes a shape, in constant time.
     void remove(Shape *shape);
 
     // The shapes that may match a change with these rows (either may be null) of a relation
@@ -63,8 +59,9 @@ private:
     void add_hits(Column &column, TupleDesc desc, HeapTuple row);
 
     MemoryContext context_;
-    std::vector<Shape *> unindexed_;  // sorted by name
-    std::vector<Shape *> pending_;
+    using List = PositionedList<Shape, &Shape::index_list_position, ByName>;
+    List unindexed_;  // candidates for every change; sorted by name when one is looked up
+    List pending_;    // added since the last lookup
     std::vector<std::unique_ptr<Column>> columns_;
     std::unordered_map<Oid, Equality> equalities_;
     uint64 epoch_ = 0;                // marks shapes already found in one lookup

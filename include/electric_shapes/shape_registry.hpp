@@ -7,11 +7,13 @@
 // transaction's commit. Only shapes selected by the `shapes` option are kept.
 #pragma once
 
-#include "electric_shapes/postgres.hpp"
-#include "electric_shapes/pure/plugin_options.hpp"
-#include "electric_shapes/shape_index.hpp"
-
 #include <map>
+
+#include "electric_shapes/pure/plugin_options.hpp"
+#include "electric_shapes/pure/positioned_list.hpp"
+#include "electric_shapes/postgres.hpp"
+#include "electric_shapes/shape.hpp"
+#include "electric_shapes/shape_index.hpp"
 
 extern "C" {
 #include "access/htup.h"
@@ -23,26 +25,6 @@ extern "C" {
 namespace es {
 
 struct RelationInfo;
-namespace stats {
-struct ShapeCounters;
-}
-
-// One catalog row, as decoded or scanned.
-struct ShapeDefinition {
-    std::string name;
-    Oid relid = InvalidOid;
-    bool has_filter = false;
-    std::string filter_node;  // nodeToString of the checked expression
-    bool all_columns = true;
-    std::vector<AttrNumber> columns;  // the projection's attribute numbers, unless all_columns
-    bool replica_full = false;
-    std::string signature;  // changes when the form of the shape's messages does
-    bool broken = false;    // marked in the catalog as no longer honoured
-    AttrNumber index_column = InvalidAttrNumber;  // the filter's equality term, if any
-    Oid index_operator = InvalidOid;
-    Oid index_collation = InvalidOid;
-    std::vector<std::string> index_values;
-};
 
 // What preparing a shape for a change found.
 enum class Readiness {
@@ -50,33 +32,6 @@ enum class Readiness {
     Broken,       // cannot be honoured; already announced
     NewlyBroken,  // found unable to be honoured here (not marked in the catalog): must refetch
 };
-
-struct Shape {
-    ShapeDefinition definition;
-    // Compiled against the relation's current descriptor; redone when the relation changes.
-    uint64 compiled_generation = UINT64_MAX;
-    bool broken = false;                // cannot be compiled against the relation any more
-    ExprState *filter = nullptr;        // null: every row matches
-    Bitmapset *filter_columns = nullptr;
-    std::vector<AttrNumber> projection;  // attribute numbers in table order, key included
-    uint32 projection_id = 0;            // equal projections share an id
-    MemoryContext context = nullptr;     // holds filter state
-    // Where the relation's ShapeIndex keeps it.
-    int index_position = -1;
-    std::vector<uint32> index_hashes;
-    uint64 seen = 0;
-    size_t position = 0;  // in the registry's list of shapes
-    // Its statistics in this stream, looked up at its first message.
-    stats::ShapeCounters *counters = nullptr;
-    bool counters_known = false;
-};
-
-// Orders shapes by name: the order of the shapes list of every message. A function object, so
-// that sorting thousands of shapes at a stream's start inlines the comparison.
-struct ByName {
-    bool operator()(const Shape *a, const Shape *b) const { return a->definition.name < b->definition.name; }
-};
-inline constexpr ByName by_name{};
 
 class ShapeRegistry {
 public:
@@ -130,14 +85,12 @@ private:
     mutable bool names_indexed_ = false;
     struct RelationShapes {
         explicit RelationShapes(MemoryContext context) : index(context) {}
-        std::vector<Shape *> all;  // sorted by name when sorted is set
-        bool sorted = true;
+        PositionedList<Shape, &Shape::relation_position, ByName> all;
         ShapeIndex index;
     };
-    static void sort(RelationShapes &relation);
     std::unordered_map<Oid, std::unique_ptr<RelationShapes>> by_relation_;
     std::map<std::vector<AttrNumber>, uint32> projection_ids_;
-    bool loading_ = false;  // in load(): shapes are selected, unique, and sorted when needed
+    bool loading_ = false;  // in load(): shapes are selected and unique already
 };
 
 }  // namespace es
