@@ -296,6 +296,8 @@ void store_row(TupleTableSlot *slot, HeapTuple tuple, TupleDesc desc)
 void resolve_unchanged_toast(PluginState *state, const RelationInfo *info, TupleTableSlot *old_row,
                              TupleTableSlot *new_row)
 {
+    if (!new_row)
+        return;
     for (AttrNumber attnum : info->varlena_columns) {
         int i = attnum - 1;
         if (new_row->tts_isnull[i] || !VARATT_IS_EXTERNAL_ONDISK(DatumGetPointer(new_row->tts_values[i])))

@@ -323,6 +323,7 @@ struct SlotStats {
     uint64 changes_filtered = 0;
     uint64 bytes_emitted = 0;
     TimestampTz emit_time = 0;  // when the transaction's first message went out; 0 before
+    uint64 reset_seen = 0;      // the slot entry's stats_reset when these counts began
     // Node-based, so the ShapeCounters handed out stay where they are for the stream.
     std::unordered_map<std::string, ShapeCounters> shapes;
     std::vector<ShapeCounters *> pending;
@@ -371,6 +372,29 @@ void flush_shape(SlotStats *slot, ShapeCounters *shape, XLogRecPtr lsn)
     shape->bytes = 0;
 }
 
+// Forgets what the transaction being decoded has counted so far.
+void discard_pending(SlotStats *slot) noexcept
+{
+    for (ShapeCounters *shape : slot->pending) {
+        shape->pending = false;
+        std::fill(shape->counts, shape->counts + kEmitKinds, 0);
+        shape->bytes = 0;
+    }
+    slot->pending.clear();
+    slot->changes_emitted = slot->changes_filtered = slot->bytes_emitted = 0;
+}
+
+// Notices a reset_stats of the slot since the counting began: what the transaction counted
+// before it belongs before the reset, which cleared such counts, so it is dropped.
+void follow_reset(SlotStats *slot) noexcept
+{
+    uint64 reset = pg_atomic_read_u64(&slot->entry->stats_reset);
+    if (reset != slot->reset_seen) {
+        discard_pending(slot);
+        slot->reset_seen = reset;
+    }
+}
+
 }  // namespace
 
 SlotStats *open_slot(const char *slot_name)
@@ -388,6 +412,7 @@ SlotStats *open_slot(const char *slot_name)
         if (current->index < 0)
             return nullptr;
         current->entry = &slot_entries[current->index];
+        current->reset_seen = pg_atomic_read_u64(&current->entry->stats_reset);
         return current;
     } catch (...) {
         return nullptr;
@@ -414,6 +439,7 @@ void change_decoded(SlotStats *slot, bool emitted)
 {
     if (slot == nullptr)
         return;
+    follow_reset(slot);
     (emitted ? slot->changes_emitted : slot->changes_filtered)++;
 }
 
@@ -421,6 +447,7 @@ void transaction_decoded(SlotStats *slot, bool emitted, XLogRecPtr commit_lsn, T
 {
     if (slot == nullptr)
         return;
+    follow_reset(slot);
     add(&slot->entry->changes_decoded, slot->changes_emitted + slot->changes_filtered);
     add(&slot->entry->changes_emitted, slot->changes_emitted);
     add(&slot->entry->changes_filtered, slot->changes_filtered);
@@ -430,9 +457,9 @@ void transaction_decoded(SlotStats *slot, bool emitted, XLogRecPtr commit_lsn, T
         for (ShapeCounters *shape : slot->pending)
             flush_shape(slot, shape, commit_lsn);
     } catch (...) {
-        // Statistics never stop a stream.
+        // Statistics never stop a stream; what was not added is dropped.
     }
-    slot->pending.clear();
+    discard_pending(slot);
     slot->emit_time = 0;
     add(&slot->entry->txns_decoded, 1);
     if (emitted)
@@ -445,21 +472,28 @@ void shape_emitted(SlotStats *slot, ShapeCounters *shape, Emit kind, uint64 byte
 {
     if (slot == nullptr || shape == nullptr)
         return;
-    shape->counts[static_cast<int>(kind)]++;
-    shape->bytes += bytes;
+    follow_reset(slot);
     if (!shape->pending) {
+        try {
+            slot->pending.push_back(shape);  // capacity stays from one transaction to the next
+        } catch (...) {
+            return;  // statistics never stop a stream
+        }
         shape->pending = true;
-        slot->pending.push_back(shape);  // capacity stays from one transaction to the next
         // The clock is read once per transaction: at its first message.
         if (slot->emit_time == 0)
             slot->emit_time = GetCurrentTimestamp();
     }
+    shape->counts[static_cast<int>(kind)]++;
+    shape->bytes += bytes;
 }
 
 void bytes_emitted(SlotStats *slot, uint64 bytes)
 {
-    if (slot != nullptr)
-        slot->bytes_emitted += bytes;
+    if (slot == nullptr)
+        return;
+    follow_reset(slot);
+    slot->bytes_emitted += bytes;
 }
 
 void filter_error(SlotStats *slot, ShapeCounters *shape)

@@ -58,3 +58,23 @@ TEST(Buffer, EmptyAppendsAreHarmless)
 }
 
 }  // namespace
+
+namespace {
+
+TEST(Buffer, MovedFromIsEmptyAndWritable)
+{
+    es::Buffer a;
+    a.append("hello");
+    es::Buffer b(std::move(a));
+    EXPECT_EQ(b.str(), "hello");
+    EXPECT_TRUE(a.empty());  // NOLINT(bugprone-use-after-move): what a move leaves is specified
+    a.append("again");
+    EXPECT_EQ(a.str(), "again");
+    es::Buffer c;
+    c = std::move(b);
+    EXPECT_EQ(c.str(), "hello");
+    b.push_back('x');
+    EXPECT_EQ(b.str(), "x");
+}
+
+}  // namespace

@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace es {
 
@@ -16,8 +17,16 @@ public:
     Buffer() = default;
     Buffer(const Buffer &) = delete;
     Buffer &operator=(const Buffer &) = delete;
-    Buffer(Buffer &&) noexcept = default;
-    Buffer &operator=(Buffer &&) noexcept = default;
+    // A moved-from buffer is empty and may be written again.
+    Buffer(Buffer &&other) noexcept { *this = std::move(other); }
+    Buffer &operator=(Buffer &&other) noexcept
+    {
+        bytes_ = std::move(other.bytes_);
+        size_ = other.size_;
+        capacity_ = other.capacity_;
+        other.size_ = other.capacity_ = 0;
+        return *this;
+    }
 
     const char *data() const { return bytes_.get(); }
     size_t size() const { return size_; }

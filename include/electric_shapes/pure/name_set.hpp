@@ -15,6 +15,14 @@ namespace es {
 
 class NameSet {
 public:
+    NameSet() = default;
+    // The index points into names_: a copy would point into the original. A move keeps every
+    // name where it is.
+    NameSet(const NameSet &) = delete;
+    NameSet &operator=(const NameSet &) = delete;
+    NameSet(NameSet &&) noexcept = default;
+    NameSet &operator=(NameSet &&) noexcept = default;
+
     // Adds name; false when it was there already.
     bool insert(std::string name)
     {
