@@ -63,9 +63,9 @@ SELECT check_name, status, detail FROM electric_shapes.health WHERE check_name =
 ALTER TABLE rooms DROP COLUMN title;
 ALTER TABLE rooms DROP COLUMN topic;
 SELECT check_name, status, detail, hint FROM electric_shapes.health WHERE check_name = 'shape_definitions';
-ALTER EVENT TRIGGER electric_shapes_drop_shapes DISABLE;
+ALTER EVENT TRIGGER electric_shapes_dropped_objects DISABLE;
 DROP TABLE chat_messages;
-ALTER EVENT TRIGGER electric_shapes_drop_shapes ENABLE;
+ALTER EVENT TRIGGER electric_shapes_dropped_objects ENABLE;
 SELECT check_name, status, regexp_replace(detail, 'OID \d+', 'OID (oid)', 'g') AS detail
   FROM electric_shapes.health WHERE check_name IN ('replica_identity', 'shape_definitions');
 SELECT electric_shapes.drop_shape('room_1_full');

@@ -6,19 +6,25 @@
 ES_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PG_CONFIG=${PG_CONFIG:-pg_config}
 
-# Builds the library and installs it plus the server into $1/install; sets PGBIN.
+# Builds the library and installs it plus the server into $1/install; sets PGBIN. Fails when the
+# build fails. The server is copied without any electric_shapes files the system may have
+# installed, so tests can only ever load the library just built.
 es_build_and_install() {
   local work=$1
   local bindir pkglibdir sharedir
   bindir=$($PG_CONFIG --bindir)
   pkglibdir=$($PG_CONFIG --pkglibdir)
   sharedir=$($PG_CONFIG --sharedir)
-  make -C "$ES_ROOT" -s -j2 PG_CONFIG="$PG_CONFIG" ${WERROR:+WERROR=1} >/dev/null
+  make -C "$ES_ROOT" -s -j2 PG_CONFIG="$PG_CONFIG" ${WERROR:+WERROR=1} >/dev/null || return 1
   mkdir -p "$work/install$bindir" "$work/install$pkglibdir" "$work/install$sharedir"
   cp -a "$bindir/." "$work/install$bindir/"
   cp -a "$pkglibdir/." "$work/install$pkglibdir/"
   cp -a "$sharedir/." "$work/install$sharedir/"
-  make -C "$ES_ROOT" -s PG_CONFIG="$PG_CONFIG" install DESTDIR="$work/install" >/dev/null
+  rm -f "$work/install$pkglibdir"/electric_shapes.* "$work/install$sharedir"/extension/electric_shapes[.-]*
+  rm -rf "$work/install$pkglibdir/bitcode/electric_shapes" "$work/install$pkglibdir/bitcode/electric_shapes.index.bc"
+  make -C "$ES_ROOT" -s PG_CONFIG="$PG_CONFIG" install DESTDIR="$work/install" >/dev/null || return 1
+  cmp -s "$ES_ROOT/electric_shapes.so" "$work/install$pkglibdir/electric_shapes.so" || {
+    echo "the installed electric_shapes.so is not the one just built" >&2; return 1; }
   PGBIN="$work/install$bindir"
   export PGBIN
 }
