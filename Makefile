@@ -29,7 +29,7 @@ SHLIB_LINK += -lstdc++ -lcrypto
 # without PG_CXXFLAGS. The library is not inlined by the JIT, so we skip bitcode altogether.
 override with_llvm = no
 
-EXTRA_CLEAN = tmp_check tmp_install test/unit/unit_tests results regression.diffs regression.out log \
+EXTRA_CLEAN = tmp_check tmp_install test/unit/unit_tests test/unit/obj results regression.diffs regression.out log \
 	$(OBJS:.o=.d)
 
 PG_CONFIG ?= pg_config
@@ -38,11 +38,22 @@ include $(PGXS)
 
 -include $(OBJS:.o=.d)
 
-# Unit tests of the pure C++ pieces, with GoogleTest.
+# Unit tests of the pure C++ pieces, with GoogleTest. Objects are compiled one by one (into
+# test/unit/obj), so a changed test or piece recompiles only itself.
 UNIT_SRCS = $(sort $(wildcard test/unit/*.cpp))
-test/unit/unit_tests: $(UNIT_SRCS) $(PURE_SRCS) $(wildcard include/electric_shapes/pure/*.hpp)
-	$(CXX) -std=c++17 -O1 -g -Wall -Werror -I$(srcdir)/include $(UNIT_SRCS) $(PURE_SRCS) \
-		-o $@ -lgtest -lgtest_main -lpthread -lcrypto
+UNIT_CXXFLAGS = -std=c++17 -O1 -g -Wall -Werror -I$(srcdir)/include -MMD -MP
+UNIT_TEST_OBJS = $(patsubst test/unit/%.cpp,test/unit/obj/%.o,$(UNIT_SRCS))
+UNIT_PURE_OBJS = $(patsubst src/pure/%.cpp,test/unit/obj/pure_%.o,$(PURE_SRCS))
+UNIT_OBJS = $(UNIT_TEST_OBJS) $(UNIT_PURE_OBJS)
+$(UNIT_TEST_OBJS): test/unit/obj/%.o: test/unit/%.cpp
+	@mkdir -p test/unit/obj
+	$(CXX) $(UNIT_CXXFLAGS) -c $< -o $@
+$(UNIT_PURE_OBJS): test/unit/obj/pure_%.o: src/pure/%.cpp
+	@mkdir -p test/unit/obj
+	$(CXX) $(UNIT_CXXFLAGS) -c $< -o $@
+test/unit/unit_tests: $(UNIT_OBJS)
+	$(CXX) $(UNIT_OBJS) -o $@ -lgtest -lgtest_main -lpthread -lcrypto
+-include $(UNIT_OBJS:.o=.d)
 
 unit: test/unit/unit_tests
 .PHONY: unit
