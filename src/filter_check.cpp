@@ -226,14 +226,14 @@ Node *analyze_where_clause(Relation relation, const char *where_clause)
 namespace {
 
 // True for errors that say the statement must stop rather than that the input is wrong: out of
-// memory and other resources (53), stack depth and program limits (54), cancel and shutdown
-// (57), system (58) and internal (XX) errors. They are raised again unchanged.
+// memory and other resources (53), cancel, timeouts and shutdown (57), system (58) and internal
+// (XX) errors. They are raised again unchanged. Program limits (54: a clause nested past the
+// stack depth) are the input's: reworded to name the where_clause.
 bool is_statement_failure(int sqlerrcode)
 {
     int category = ERRCODE_TO_CATEGORY(sqlerrcode);
-    return category == ERRCODE_INSUFFICIENT_RESOURCES || category == ERRCODE_PROGRAM_LIMIT_EXCEEDED ||
-           category == ERRCODE_OPERATOR_INTERVENTION || category == ERRCODE_SYSTEM_ERROR ||
-           category == ERRCODE_INTERNAL_ERROR;
+    return category == ERRCODE_INSUFFICIENT_RESOURCES || category == ERRCODE_OPERATOR_INTERVENTION ||
+           category == ERRCODE_SYSTEM_ERROR || category == ERRCODE_INTERNAL_ERROR;
 }
 
 // Folds the filter's constant parts as the plugin will when it compiles the filter

@@ -482,8 +482,8 @@ void decide(PluginState *state, Shape *shape, ReorderBufferChangeType action, Tu
     } else if (was && !is) {
         add(Action::Delete, stats::Emit::MoveOut);
     } else if (was && is) {
-        // Comparing values may render them (rule 3 of pg_boundary.hpp: nothing on these frames
-        // has a destructor).
+        // Comparing values may render them, which may fail (rule 3 of pg_boundary.hpp; by rule 2
+        // nothing on the frames in between has a destructor).
         bool any_changed = false;
         char *message = nullptr;
         auto compare = [&] {
