@@ -2,6 +2,17 @@
 // each change becomes the messages its shapes should see (SPEC section 3). The callbacks below
 // read top to bottom: startup (options), begin (lazy load of shapes), change (match matrix and
 // messages), truncate (must-refetch), commit (catalog changes applied, lifecycle announced).
+//
+// Errors. A data exception (SQLSTATE class 22) in work done for one shape is that shape's alone:
+// its filter on one row counts as no match; planning its filter, hashing its index constants
+// or rendering a value it sends breaks it for the rest of the stream (Failure: one must-refetch
+// naming the cause, a WARNING, its filter_errors counter), and the other shapes go on. Not scoped
+// to a shape, hence raised and ending the stream (which then resumes from the same position):
+// decoding the change itself (WAL, TOAST, deforming the tuple, mapping a partition's row to its
+// ancestor), which every shape needs; the relation's definition and the shapes catalog, shared
+// by every shape of the table; hashing a row's value for the index, shared by every shape indexed
+// on that column; writing to the consumer; and every error that is not about data (cancel,
+// timeouts, out of memory, stack depth, internal errors), since surviving those would drop rows.
 #include "electric_shapes/output_settings.hpp"
 #include "electric_shapes/pg_boundary.hpp"
 #include "electric_shapes/pure/control_messages.hpp"
