@@ -24,7 +24,7 @@ CREATE TABLE shape_catalog (
     index_operator oid,             -- the hashable equality, the column on its left
     index_collation oid,
     index_values   text[],          -- the constants, as text of the operator's right type
-    signature      text NOT NULL,   -- the table's name and projected columns, as messages show them
+    signature      text NOT NULL,   -- the table's name, projected columns and key, as messages show them
     broken         text             -- why the shape can no longer be honoured, or NULL
 ) WITH (user_catalog_table = true);
 REVOKE ALL ON shape_catalog FROM PUBLIC;
@@ -84,7 +84,8 @@ COMMENT ON FUNCTION shape_snapshot(text, text) IS
     'The rows of a shape as insert messages in the stream''s format, then a snapshot-end message with the snapshot they were read in';
 
 -- Follows a change of a shaped table's definition: marks the shapes it can no longer honour (a
--- filtered or projected column dropped, or its type changed), and records a new signature for
+-- filtered or projected column dropped, or its type changed, the primary key dropped or given
+-- other columns), and records a new signature for
 -- those whose messages change form (the table or a projected column renamed, a column added to
 -- an all-columns shape). Both are catalog updates the plugin announces with must-refetch.
 CREATE FUNCTION check_shapes(relation oid)

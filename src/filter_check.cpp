@@ -223,30 +223,66 @@ Node *analyze_where_clause(Relation relation, const char *where_clause)
 
 }  // namespace
 
+namespace {
+
+// True for errors that say the statement must stop rather than that the input is wrong: out of
+// memory and other resources (53), cancel, timeouts and shutdown (57), system (58) and internal
+// (XX) errors. They are raised again unchanged. Program limits (54: a clause nested past the
+// stack depth) are the input's: reworded to name the where_clause.
+bool is_statement_failure(int sqlerrcode)
+{
+    int category = ERRCODE_TO_CATEGORY(sqlerrcode);
+    return category == ERRCODE_INSUFFICIENT_RESOURCES || category == ERRCODE_OPERATOR_INTERVENTION ||
+           category == ERRCODE_SYSTEM_ERROR || category == ERRCODE_INTERNAL_ERROR;
+}
+
+// Folds the filter's constant parts as the plugin will when it compiles the filter
+// (expression_planner): 1/0, 2147483647 + 1 or sqrt(-1) raise their error here, to the shape's
+// creator, instead of in every stream later. Only immutable built-in functions reach this point
+// (check_node), and the folded expression is not kept.
+void plan_where_clause(Node *expr)
+{
+    expression_planner(reinterpret_cast<Expr *>(expr));
+}
+
+}  // namespace
+
 Node *compile_where_clause(Relation relation, const char *where_clause)
 {
-    // The parser's errors point into the wrapped statement, not into anything the user typed:
-    // they are raised again naming the where_clause, without a cursor position. Nothing is
-    // survived here (the error is always raised again), so no resource outlives the catch.
+    // The parser's and planner's errors point into the wrapped statement, not into anything the
+    // user typed: they are raised again with their SQLSTATE, naming the where_clause, without a
+    // cursor position. Nothing is survived here (the error is always raised again), so no
+    // resource outlives the catch.
     MemoryContext context = CurrentMemoryContext;
-    Node *expr = nullptr;
+    Node *volatile expr = nullptr;
+    volatile bool checked = false;
     PG_TRY();
     {
         expr = analyze_where_clause(relation, where_clause);
+        check_node(expr, nullptr);
+        checked = true;
+        plan_where_clause(expr);
     }
     PG_CATCH();
     {
         MemoryContextSwitchTo(context);
         ErrorData *error = CopyErrorData();
+        if (is_statement_failure(error->sqlerrcode) || (expr && !checked)) {
+            // A refusal of check_node already names the where_clause; the others are not the
+            // input's fault.
+            FreeErrorData(error);
+            PG_RE_THROW();
+        }
         FlushErrorState();
+        const char *hint = checked ? "The constant parts of a where_clause are computed when the shape "
+                                     "is created; change the expression so that they can be."
+                                   : (error->hint ? error->hint : kSyntaxHint);
         ereport(ERROR, (errcode(error->sqlerrcode),
                         errmsg("invalid where_clause: %s", error->message),
                         error->detail ? errdetail("%s", error->detail) : 0,
-                        errhint("%s", error->hint ? error->hint : kSyntaxHint)));
+                        errhint("%s", hint)));
     }
     PG_END_TRY();
-
-    check_node(expr, nullptr);
     return expr;
 }
 

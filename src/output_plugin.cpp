@@ -2,6 +2,17 @@
 // each change becomes the messages its shapes should see (SPEC section 3). The callbacks below
 // read top to bottom: startup (options), begin (lazy load of shapes), change (match matrix and
 // messages), truncate (must-refetch), commit (catalog changes applied, lifecycle announced).
+//
+// Errors. A data exception (SQLSTATE class 22) in work done for one shape is that shape's alone:
+// its filter on one row counts as no match; planning its filter, hashing its index constants
+// or rendering a value it sends breaks it for the rest of the stream (Failure: one must-refetch
+// naming the cause, a WARNING, its filter_errors counter), and the other shapes go on. Not scoped
+// to a shape, hence raised and ending the stream (which then resumes from the same position):
+// decoding the change itself (WAL, TOAST, deforming the tuple, mapping a partition's row to its
+// ancestor), which every shape needs; the relation's definition and the shapes catalog, shared
+// by every shape of the table; hashing a row's value for the index, shared by every shape indexed
+// on that column; writing to the consumer; and every error that is not about data (cancel,
+// timeouts, out of memory, stack depth, internal errors), since surviving those would drop rows.
 #include "electric_shapes/output_settings.hpp"
 #include "electric_shapes/pg_boundary.hpp"
 #include "electric_shapes/pure/control_messages.hpp"
@@ -37,7 +48,7 @@ constexpr int kProgressEveryChanges = 100;
 constexpr int kFilterWarningIntervalMs = 10000;
 
 // What a shape gets for a change, in the order messages of one change are sent.
-enum class Action { Delete, Insert, Update, RefetchToast, RefetchSchema };
+enum class Action { Delete, Insert, Update, RefetchToast, RefetchSchema, RefetchFailure };
 
 // What one change means for one shape.
 struct Decision {
@@ -347,6 +358,71 @@ void warn_filter_error(PluginState *state, Shape *shape, const char *message)
     state->filter_errors_unreported = 0;
 }
 
+// The must-refetch reason of a shape's failure.
+const char *failure_reason(Failure failure)
+{
+    switch (failure) {
+    case Failure::Compile:
+        return "filter-error";
+    case Failure::Index:
+        return "index-error";
+    case Failure::Render:
+        return "render-error";
+    case Failure::None:
+        break;
+    }
+    return "error";
+}
+
+// What each failure is, for the WARNING.
+const char *failure_description(Failure failure)
+{
+    switch (failure) {
+    case Failure::Compile:
+        return "its filter could not be planned";
+    case Failure::Index:
+        return "the constants of its filter could not be indexed";
+    case Failure::Render:
+        return "a value it sends could not be rendered";
+    case Failure::None:
+        break;
+    }
+    return "it failed";
+}
+
+// Logs a shape's failure and counts it in its filter_errors; once per shape and stream, when its
+// must-refetch is sent.
+void warn_failure(PluginState *state, Shape *shape)
+{
+    shape->failure_announced = true;
+    stats::filter_error(state->stats, counters_of(state, shape));
+    ereport(WARNING,
+            (errcode(ERRCODE_DATA_EXCEPTION),
+             errmsg("shape \"%s\" is broken for this stream: %s: %s", shape->definition.name.c_str(),
+                    failure_description(shape->failure), shape->failure_message.c_str()),
+             errdetail("Its consumers got must-refetch (reason \"%s\") and get nothing more for it "
+                       "from this stream; the other shapes go on.",
+                       failure_reason(shape->failure)),
+             errhint("Fix the data or the shape's definition, then drop the shape and create it "
+                     "again; consumers refetch it from a new stream.")));
+}
+
+// Announces a shape's failure: a must-refetch decision for this change, a WARNING and the
+// shape's error counter. The shape sends nothing more in this stream; the others go on.
+void announce_failure(PluginState *state, Shape *shape)
+{
+    warn_failure(state, shape);
+    state->decisions.push_back({shape, Action::RefetchFailure, stats::Emit::MustRefetch});
+}
+
+// Marks a shape failed by an error of its own in this change, and announces it.
+void fail_shape(PluginState *state, Shape *shape, Failure failure, const char *message)
+{
+    shape->failure = failure;
+    shape->failure_message = message ? message : "unknown error";
+    announce_failure(state, shape);
+}
+
 // Tests a row against a shape's filter; an error in the filter counts as no match. A new row
 // may hold unknown (unchanged TOAST) values: a filter reading one cannot be evaluated.
 Match matches(PluginState *state, Shape *shape, TupleTableSlot *row, bool is_new_row)
@@ -374,7 +450,7 @@ Match matches(PluginState *state, Shape *shape, TupleTableSlot *row, bool is_new
 
 // The decisions of SPEC section 3's match matrix for one shape and one change.
 void decide(PluginState *state, Shape *shape, ReorderBufferChangeType action, TupleTableSlot *old_row,
-            TupleTableSlot *new_row, bool key_changed)
+            TupleTableSlot *new_row, bool key_changed, const char *key_error)
 {
     auto add = [&](Action a, stats::Emit kind) { state->decisions.push_back({shape, a, kind}); };
 
@@ -398,6 +474,10 @@ void decide(PluginState *state, Shape *shape, ReorderBufferChangeType action, Tu
         return;
     }
     bool was = before == Match::Yes, is = after == Match::Yes;
+    if (key_error && (was || is)) {
+        fail_shape(state, shape, Failure::Render, key_error);  // its message needs the key
+        return;
+    }
     bool needs_whole_row = is && (!was || key_changed);
     if (needs_whole_row && state->encoder.misses_values(shape->projection)) {
         add(Action::RefetchToast, stats::Emit::MustRefetch);
@@ -413,9 +493,18 @@ void decide(PluginState *state, Shape *shape, ReorderBufferChangeType action, Tu
     } else if (was && !is) {
         add(Action::Delete, stats::Emit::MoveOut);
     } else if (was && is) {
+        // Comparing values may render them, which may fail (rule 3 of pg_boundary.hpp; by rule 2
+        // nothing on the frames in between has a destructor).
         bool any_changed = false;
-        for (AttrNumber attnum : shape->projection)
-            any_changed = any_changed || (!state->encoder.unknown(attnum) && state->encoder.changed(attnum));
+        char *message = nullptr;
+        auto compare = [&] {
+            for (AttrNumber attnum : shape->projection)
+                any_changed = any_changed || (!state->encoder.unknown(attnum) && state->encoder.changed(attnum));
+        };
+        if (!pg_try_call(compare, &message)) {
+            fail_shape(state, shape, Failure::Render, message);
+            return;
+        }
         if (any_changed)
             add(Action::Update, stats::Emit::Update);
     }
@@ -430,6 +519,8 @@ uint32 payload_of(const Decision &decision)
     case Action::RefetchToast:
     case Action::RefetchSchema:
         return 0;  // the same for every shape
+    case Action::RefetchFailure:
+        return static_cast<uint32>(shape->failure);  // the reason names the failure
     case Action::Delete:
         return full ? 1 + shape->projection_id : 0;  // replica default sends the key alone
     case Action::Insert:
@@ -495,8 +586,11 @@ void render(PluginState *state, const RelationInfo *info, const Group &group)
 {
     Buffer &out = state->message;
     out.clear();
-    if (group.action == Action::RefetchToast || group.action == Action::RefetchSchema) {
-        const char *reason = group.action == Action::RefetchToast ? "unchanged-toast" : "schema-change";
+    if (group.action == Action::RefetchToast || group.action == Action::RefetchSchema ||
+        group.action == Action::RefetchFailure) {
+        const char *reason = group.action == Action::RefetchToast    ? "unchanged-toast"
+                             : group.action == Action::RefetchSchema ? "schema-change"
+                                                                     : failure_reason(group.shapes.front()->failure);
         control::append_must_refetch(out, group.names, info->relation_json.view(), reason, state->lsn,
                                      state->op_position);
         return;
@@ -510,6 +604,49 @@ void render(PluginState *state, const RelationInfo *info, const Group &group)
     const Shape *shape = group.shapes.front();
     close_row_message(out, state->encoder, operation, shape->projection,
                       shape->definition.replica_full);
+}
+
+// Drops from a group the shapes that failed in this change after it was formed: they get
+// nothing after their must-refetch.
+void drop_failed(Group &group)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < group.shapes.size(); i++) {
+        if (group.action != Action::RefetchFailure && group.shapes[i]->failure != Failure::None)
+            continue;
+        group.shapes[kept] = group.shapes[i];
+        group.names[kept] = group.names[i];
+        group.kinds[kept] = group.kinds[i];
+        kept++;
+    }
+    group.shapes.resize(kept);
+    group.names.resize(kept);
+    group.kinds.resize(kept);
+}
+
+// Renders a group's message into state->message; false when there is nothing to send. A data
+// error while rendering (an output function failing on the value, a character the stream's
+// encoding cannot hold) belongs to the shapes of this group, which send the same values: they
+// get must-refetch (reason render-error) instead, and fail for the rest of the stream.
+bool render_isolated(PluginState *state, const RelationInfo *info, Group &group)
+{
+    drop_failed(group);
+    if (group.shapes.empty())
+        return false;
+    char *message = nullptr;
+    if (pg_try_call([&] { render(state, info, group); }, &message))
+        return true;
+    for (size_t i = 0; i < group.shapes.size(); i++) {
+        Shape *shape = group.shapes[i];
+        shape->failure = Failure::Render;
+        shape->failure_message = message;
+        group.kinds[i] = stats::Emit::MustRefetch;
+        warn_failure(state, shape);
+    }
+    state->message.clear();
+    control::append_must_refetch(state->message, group.names, info->relation_json.view(),
+                                 failure_reason(Failure::Render), state->lsn, state->op_position);
+    return true;
 }
 
 // Turns one change into the messages of shapes on the table info describes: the changed table
@@ -534,16 +671,24 @@ bool process_change(LogicalDecodingContext *ctx, PluginState *state, RelationInf
     state->encoder.start(info, old_row, new_row);
     if (action == REORDER_BUFFER_CHANGE_UPDATE)
         resolve_unchanged_toast(state, info, old_row, new_row);
-    bool key_changed = state->encoder.key_changed();
+    // Comparing the keys may render them; an error there fails the shapes that would send this
+    // row (decide), not the others.
+    bool key_changed = false;
+    char *key_error = nullptr;
+    if (action == REORDER_BUFFER_CHANGE_UPDATE)
+        pg_try_call([&] { key_changed = state->encoder.key_changed(); }, &key_error);
 
     state->decisions.clear();
     for (Shape *shape : candidates) {
         switch (state->registry->prepare(shape, info, generation)) {
         case Readiness::Ready:
-            decide(state, shape, action, old_row, new_row, key_changed);
+            decide(state, shape, action, old_row, new_row, key_changed, key_error);
             break;
         case Readiness::NewlyBroken:
             state->decisions.push_back({shape, Action::RefetchSchema, stats::Emit::MustRefetch});
+            break;
+        case Readiness::Failed:
+            announce_failure(state, shape);
             break;
         case Readiness::Broken:
             break;
@@ -553,14 +698,17 @@ bool process_change(LogicalDecodingContext *ctx, PluginState *state, RelationInf
         return false;
 
     group_decisions(state);
+    bool sent = false;
     for (size_t i = 0; i < state->group_count; i++) {
-        const Group &group = state->groups[i];
-        render(state, info, group);
+        Group &group = state->groups[i];
+        if (!render_isolated(state, info, group))
+            continue;
+        sent = true;
         send(ctx, state);
         count_message(state, group);
         state->op_position++;
     }
-    return true;
+    return sent;
 }
 
 // A row of a partition in the columns of an ancestor, in the change context.
@@ -658,10 +806,12 @@ void apply_catalog_changes(LogicalDecodingContext *ctx, PluginState *state)
             control::append_lifecycle(state->message, false, name, state->lsn, state->op_position);
             break;
         case CatalogChange::Changed: {
-            // Marked broken, or its messages change form: consumers must refetch.
+            // Marked broken, or its messages change form: consumers must refetch, unless this
+            // stream already told them (it found the shape broken or failed on its own).
             const Shape *before = state->registry->find(name);
-            bool must_refetch = before && (before->definition.signature != catalog_change.definition.signature ||
-                                           before->definition.broken != broken);
+            bool announced = before && (before->failure_announced || before->broken || before->definition.broken);
+            bool must_refetch = before && !announced &&
+                                (before->definition.signature != catalog_change.definition.signature || broken);
             Shape *shape = state->registry->add(std::move(catalog_change.definition));
             if (!shape || !must_refetch)
                 continue;

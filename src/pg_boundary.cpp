@@ -47,8 +47,18 @@ bool pg_try(void (*fn)(void *), void *arg, char **message)
     }
     PG_CATCH();
     {
+        // Only a data exception (class 22: division by zero, overflow, an invalid value, an
+        // untranslatable character) is about the data fn was given. Everything else says the
+        // statement must stop: query cancel and statement_timeout (57014), out of memory (53200),
+        // stack depth (54001), internal errors (XX000), a dropped catalog object. Those go on up
+        // untouched, so that the caller's transaction aborts and a slot does not move past rows
+        // it never sent.
         MemoryContextSwitchTo(caller_context);
         ErrorData *error = CopyErrorData();
+        if (!survivable_error(error->sqlerrcode)) {
+            FreeErrorData(error);
+            PG_RE_THROW();
+        }
         FlushErrorState();
         if (message)
             *message = error->message ? pstrdup(error->message) : pstrdup("unknown error");
@@ -57,6 +67,11 @@ bool pg_try(void (*fn)(void *), void *arg, char **message)
     }
     PG_END_TRY();
     return ok;
+}
+
+bool survivable_error(int sqlerrcode)
+{
+    return ERRCODE_TO_CATEGORY(sqlerrcode) == ERRCODE_DATA_EXCEPTION;
 }
 
 }  // namespace es

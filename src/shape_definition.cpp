@@ -362,6 +362,16 @@ Datum check_shapes_impl(FunctionCallInfo fcinfo)
         SPI_finish();
         PG_RETURN_VOID();
     }
+    // The table's primary key now, which every shape's messages are keyed by.
+    AttrNumber *key = static_cast<AttrNumber *>(palloc(sizeof(AttrNumber) * (INDEX_MAX_KEYS + 1)));
+    int key_count = 0;
+    Oid pk = RelationGetPrimaryKeyIndex(rel);
+    if (OidIsValid(pk)) {
+        Relation index = RelationIdGetRelation(pk);
+        for (int j = 0; j < index->rd_index->indnkeyatts; j++)
+            key[key_count++] = index->rd_index->indkey.values[j];
+        RelationClose(index);
+    }
     for (uint64 i = 0; i < count; i++) {
         HeapTuple row = shapes->vals[i];
         bool null_columns, null_filter, isnull;
@@ -379,6 +389,8 @@ Datum check_shapes_impl(FunctionCallInfo fcinfo)
             attnums[j] = DatumGetInt16(numbers[j]);
         Node *node = null_filter ? nullptr : static_cast<Node *>(stringToNode(TextDatumGetCString(filter)));
         const char *problem = shape_problem(RelationGetDescr(rel), attnums, number_count, node);
+        if (!problem)
+            problem = key_problem(stored_signature, key, key_count);
         Oid update_types[] = {TEXTOID, TEXTOID};
         if (problem) {
             Datum update_values[] = {name, CStringGetTextDatum(problem)};

@@ -4,6 +4,7 @@
 // whole filter is then evaluated.
 #include "electric_shapes/shape_index.hpp"
 #include "electric_shapes/shape_registry.hpp"
+#include "electric_shapes/pg_boundary.hpp"
 
 extern "C" {
 #include "access/htup_details.h"
@@ -72,7 +73,34 @@ ShapeIndex::Equality &ShapeIndex::equality_of(Oid equality_operator)
     return equality;
 }
 
-// Hashes the constants of the shapes added since the last lookup into the index.
+namespace {
+
+// A shape's constants to hash, and where their hashes go.
+struct HashCall {
+    const ShapeDefinition *definition;
+    FmgrInfo *input;
+    Oid io_param;
+    FmgrInfo *value_hash;
+    uint32 *hashes;
+};
+
+// Hashes one shape's constants; runs inside pg_try (nothing here has a destructor).
+void hash_constants(void *arg)
+{
+    auto *call = static_cast<HashCall *>(arg);
+    const ShapeDefinition &definition = *call->definition;
+    for (size_t i = 0; i < definition.index_values.size(); i++) {
+        Datum constant = InputFunctionCall(call->input, const_cast<char *>(definition.index_values[i].c_str()),
+                                           call->io_param, -1);
+        call->hashes[i] = DatumGetUInt32(FunctionCall1Coll(call->value_hash, definition.index_collation, constant));
+    }
+}
+
+}  // namespace
+
+// Hashes the constants of the shapes added since the last lookup into the index. A data error
+// while hashing one shape's constants fails that shape alone (Failure::Index): it is then kept
+// unindexed, so that its first change announces the failure.
 void ShapeIndex::index_pending()
 {
     for (Shape *shape : pending_.items()) {
@@ -83,18 +111,24 @@ void ShapeIndex::index_pending()
             shape->index_list = IndexList::Unindexed;
             continue;
         }
+        size_t count = definition.index_values.size();
+        auto *hashes = static_cast<uint32 *>(palloc(sizeof(uint32) * (count + 1)));
+        HashCall call{&definition, &equality.input, equality.io_param, &equality.value_hash, hashes};
+        char *message = nullptr;
+        if (!pg_try(hash_constants, &call, &message)) {
+            shape->failure = Failure::Index;
+            shape->failure_message = message;
+            unindexed_.push_back(shape);
+            shape->index_list = IndexList::Unindexed;
+            continue;
+        }
         shape->index_list = IndexList::None;
         shape->index_position = column_for(definition.index_column, equality.column_hash,
                                            definition.index_collation);
         Column &column = *columns_[shape->index_position];
-        shape->index_hashes.clear();
-        for (const std::string &value : definition.index_values) {
-            Datum constant = InputFunctionCall(&equality.input, const_cast<char *>(value.c_str()),
-                                               equality.io_param, -1);
-            uint32 hash = DatumGetUInt32(FunctionCall1Coll(&equality.value_hash, definition.index_collation, constant));
-            shape->index_hashes.push_back(hash);
+        shape->index_hashes.assign(hashes, hashes + count);
+        for (uint32 hash : shape->index_hashes)
             column.shapes.insert(hash, shape);
-        }
     }
     pending_.clear();
 }

@@ -4,6 +4,7 @@
 #include "electric_shapes/shape_registry.hpp"
 #include "electric_shapes/filter_check.hpp"
 #include "electric_shapes/shape_validity.hpp"
+#include "electric_shapes/pg_boundary.hpp"
 
 extern "C" {
 #include "access/genam.h"
@@ -149,13 +150,25 @@ void ShapeRegistry::load_by_name(Relation rel, Oid name_index, Snapshot snapshot
 Shape *ShapeRegistry::add(ShapeDefinition definition)
 {
     // A load has checked the selection already, and the catalog's names are unique.
+    // A shape that failed in this stream stays failed when its catalog row changes.
+    Failure failure = Failure::None;
+    bool failure_announced = false;
+    std::string failure_message;
     if (!loading_) {
         if (!options_.selects(definition.name))
             return nullptr;
+        if (Shape *before = named(definition.name)) {
+            failure = before->failure;
+            failure_announced = before->failure_announced;
+            failure_message = std::move(before->failure_message);
+        }
         remove(definition.name);
     }
     auto shape = std::make_unique<Shape>();
     shape->definition = std::move(definition);
+    shape->failure = failure;
+    shape->failure_announced = failure_announced;
+    shape->failure_message = std::move(failure_message);
     Shape *raw = shape.get();
     auto &relation = by_relation_[raw->definition.relid];
     if (!relation)
@@ -227,11 +240,15 @@ const std::vector<Shape *> &ShapeRegistry::candidates(Oid relid, TupleDesc desc,
 
 Readiness ShapeRegistry::prepare(Shape *shape, const RelationInfo *info, uint64 generation)
 {
+    if (shape->failure != Failure::None)
+        return shape->failure_announced ? Readiness::Broken : Readiness::Failed;
     if (shape->compiled_generation == generation)
         return shape->broken ? Readiness::Broken : Readiness::Ready;
     bool announced = shape->broken || shape->definition.broken;
     compile(shape, info);
     shape->compiled_generation = generation;
+    if (shape->failure != Failure::None)
+        return Readiness::Failed;
     if (shape->broken)
         return announced ? Readiness::Broken : Readiness::NewlyBroken;
     return Readiness::Ready;
@@ -241,6 +258,22 @@ const Shape *ShapeRegistry::find(const std::string &name) const
 {
     return named(name);
 }
+
+namespace {
+
+struct PlanCall {
+    Node *node;
+    ExprState *filter;
+};
+
+// Plans and prepares a filter for evaluation; runs inside pg_try.
+void plan_filter(void *arg)
+{
+    auto *call = static_cast<PlanCall *>(arg);
+    call->filter = ExecInitExpr(expression_planner(reinterpret_cast<Expr *>(call->node)), nullptr);
+}
+
+}  // namespace
 
 // Compiles the filter and resolves the projection against the relation's current columns.
 void ShapeRegistry::compile(Shape *shape, const RelationInfo *info)
@@ -260,13 +293,26 @@ void ShapeRegistry::compile(Shape *shape, const RelationInfo *info)
                      ? static_cast<Node *>(stringToNode(shape->definition.filter_node.c_str()))
                      : nullptr;
     const std::vector<AttrNumber> &columns = shape->definition.columns;
-    if (shape_problem(info->desc, columns.data(), static_cast<int>(columns.size()), node)) {
+    const std::vector<AttrNumber> &key = info->key_columns;
+    char *message = nullptr;
+    if (shape_problem(info->desc, columns.data(), static_cast<int>(columns.size()), node) ||
+        key_problem(shape->definition.signature.c_str(), key.data(), static_cast<int>(key.size()))) {
         shape->broken = true;
     } else if (node) {
         shape->filter_columns = filter_columns(node);
-        shape->filter = ExecInitExpr(expression_planner(reinterpret_cast<Expr *>(node)), nullptr);
+        // Folding the filter's constants can raise a data error (create_shape refuses such
+        // filters, but a catalog written by an older version may hold one): that breaks this
+        // shape alone. Anything else (a cancel, out of memory) propagates.
+        PlanCall call{node, nullptr};
+        if (pg_try(plan_filter, &call, &message))
+            shape->filter = call.filter;
     }
     MemoryContextSwitchTo(old);
+    if (message) {
+        shape->failure = Failure::Compile;
+        shape->failure_message = message;
+        return;
+    }
     if (!shape->broken) {
         resolve_projection(shape, info);
         shape->projection_id = projection_id(shape->projection);

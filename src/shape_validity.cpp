@@ -57,17 +57,49 @@ const char *shape_problem(TupleDesc desc, const AttrNumber *columns, int column_
     return check.problem;
 }
 
+namespace {
+
+// Marks the key part of a signature: the last occurrence is the key (names are quoted and come
+// before it, so none can end the signature with it).
+constexpr const char *kKeyMarker = " |key";
+
+}  // namespace
+
+const char *key_problem(const char *signature, const AttrNumber *key, int key_count)
+{
+    const char *marker = nullptr;
+    for (const char *p = strstr(signature, kKeyMarker); p; p = strstr(p + 1, kKeyMarker))
+        marker = p;
+    if (!marker)
+        return nullptr;  // a signature written before keys were recorded: nothing to compare
+    if (key_count == 0)
+        return "its table's primary key was dropped";
+    StringInfoData current;
+    initStringInfo(&current);
+    appendStringInfoString(&current, kKeyMarker);
+    for (int i = 0; i < key_count; i++)
+        appendStringInfo(&current, " %d", key[i]);
+    if (strcmp(marker, current.data) != 0)
+        return "its table's primary key now has other columns";
+    return nullptr;
+}
+
 char *shape_signature(Relation rel, bool all_columns, const AttrNumber *columns, int column_count)
 {
     TupleDesc desc = RelationGetDescr(rel);
     Bitmapset *wanted = nullptr;
     for (int i = 0; i < column_count; i++)
         wanted = bms_add_member(wanted, columns[i]);
+    StringInfoData key;
+    initStringInfo(&key);
+    appendStringInfoString(&key, kKeyMarker);
     Oid pk = RelationGetPrimaryKeyIndex(rel);
     if (OidIsValid(pk)) {
         Relation index = RelationIdGetRelation(pk);
-        for (int i = 0; i < index->rd_index->indnkeyatts; i++)
+        for (int i = 0; i < index->rd_index->indnkeyatts; i++) {
             wanted = bms_add_member(wanted, index->rd_index->indkey.values[i]);
+            appendStringInfo(&key, " %d", index->rd_index->indkey.values[i]);
+        }
         RelationClose(index);
     }
     StringInfoData signature;
@@ -82,6 +114,8 @@ char *shape_signature(Relation rel, bool all_columns, const AttrNumber *columns,
         appendStringInfo(&signature, " %s %s", quote_identifier(NameStr(attr->attname)),
                          format_type_with_typemod(attr->atttypid, attr->atttypmod));
     }
+    // The key's columns, by number: the key of every message is made of their values.
+    appendStringInfoString(&signature, key.data);
     return signature.data;
 }
 

@@ -15,6 +15,16 @@ namespace stats {
 struct ShapeCounters;
 }
 
+// An error of a shape's own that a stream met. The shape is then broken for the rest of that
+// stream (consumers get one must-refetch and must refetch or recreate the shape); the other
+// shapes and tables go on. Only data exceptions (pg_try) are taken for such failures.
+enum class Failure : uint8 {
+    None,
+    Compile,  // planning its filter (constant folding) failed
+    Index,    // hashing the constants of its index term failed
+    Render,   // a value the shape sends (or its key) could not be rendered
+};
+
 // Which of the shape index's lists holds a shape that is not (yet) in its hash table.
 enum class IndexList : uint8 { None, Pending, Unindexed };
 
@@ -40,6 +50,9 @@ struct Shape {
     // Compiled against the relation's current descriptor; redone when the relation changes.
     uint64 compiled_generation = UINT64_MAX;
     bool broken = false;                // cannot be compiled against the relation any more
+    Failure failure = Failure::None;    // sticky for the rest of the stream
+    bool failure_announced = false;     // its must-refetch was sent
+    std::string failure_message;
     ExprState *filter = nullptr;        // null: every row matches
     Bitmapset *filter_columns = nullptr;
     std::vector<AttrNumber> projection;  // attribute numbers in table order, key included

@@ -31,6 +31,7 @@ enum class Readiness {
     Ready,        // compiled and usable
     Broken,       // cannot be honoured; already announced
     NewlyBroken,  // found unable to be honoured here (not marked in the catalog): must refetch
+    Failed,       // met an error of its own (shape->failure), not announced yet
 };
 
 class ShapeRegistry {

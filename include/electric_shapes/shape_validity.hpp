@@ -16,9 +16,16 @@ namespace es {
 // the type of a filtered column changed.
 const char *shape_problem(TupleDesc desc, const AttrNumber *columns, int column_count, Node *filter);
 
-// The table's qualified name and, in table order, the name and type of every column a shape
-// with this projection (or every column) sends. It changes exactly when the form of the shape's
-// messages does.
+// The table's qualified name, in table order the name and type of every column a shape with
+// this projection (or every column) sends, and the attribute numbers of the primary key. It
+// changes exactly when the form of the shape's messages does.
+// Why a shape whose signature was made with one primary key can no longer be honoured by a
+// table whose primary key is now key (attribute numbers, none when it has no primary key), or
+// nullptr when the key is the same: every message's key is made of the key's values, so with
+// the key dropped every row would have the same key, and with other columns the consumer's
+// rows would no longer be found by their keys.
+const char *key_problem(const char *signature, const AttrNumber *key, int key_count);
+
 char *shape_signature(Relation rel, bool all_columns, const AttrNumber *columns, int column_count);
 
 }  // namespace es
