@@ -467,14 +467,13 @@ RETURNS record
 AS 'MODULE_PATHNAME', 'health_settings'
 LANGUAGE C STRICT STABLE;
 
--- The server's current WAL position (the replay position on a standby).
+-- The server's current WAL position (the replay position on a standby). An SQL-standard body:
+-- bound when created, so the caller's search_path plays no part in it.
 CREATE FUNCTION current_wal_lsn()
 RETURNS pg_lsn
 LANGUAGE sql STABLE
-AS $$
-    SELECT CASE WHEN pg_catalog.pg_is_in_recovery() THEN pg_catalog.pg_last_wal_replay_lsn()
-                ELSE pg_catalog.pg_current_wal_lsn() END
-$$;
+RETURN CASE WHEN pg_catalog.pg_is_in_recovery() THEN pg_catalog.pg_last_wal_replay_lsn()
+            ELSE pg_catalog.pg_current_wal_lsn() END;
 
 CREATE VIEW shape_stats AS
     SELECT c.slot_name, c.shape, c.inserts, c.updates, c.deletes, c.move_ins, c.move_outs,
