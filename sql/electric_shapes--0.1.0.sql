@@ -58,14 +58,19 @@ AS 'MODULE_PATHNAME', 'drop_shape'
 LANGUAGE C CALLED ON NULL INPUT VOLATILE;
 COMMENT ON FUNCTION drop_shape(text, boolean) IS 'Drops a shape';
 
+-- columns: what the stream sends, as Electric's selected columns do: the listed columns (every
+-- column when none were listed) and the primary key's, in table order, as the messages carry them.
 CREATE VIEW shapes AS
     SELECT c.name,
            c.relation::pg_catalog.regclass AS relation,
            c.where_clause,
            (SELECT pg_catalog.array_agg(a.attname::text ORDER BY a.attnum)
               FROM pg_catalog.pg_attribute a
-             WHERE a.attrelid = c.relation AND a.attnum = ANY (c.column_numbers)
-               AND NOT a.attisdropped) AS columns,
+             WHERE a.attrelid = c.relation AND a.attnum > 0 AND NOT a.attisdropped
+               AND (c.column_numbers IS NULL OR a.attnum = ANY (c.column_numbers)
+                    OR EXISTS (SELECT FROM pg_catalog.pg_index i
+                                WHERE i.indrelid = c.relation AND i.indisprimary
+                                  AND a.attnum = ANY (i.indkey)))) AS columns,
            c.replica,
            c.created_at,
            c.owner::pg_catalog.regrole AS owner,
