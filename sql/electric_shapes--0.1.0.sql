@@ -157,6 +157,22 @@ CREATE EVENT TRIGGER electric_shapes_altered_tables ON ddl_command_end
     WHEN TAG IN ('ALTER TABLE')
     EXECUTE FUNCTION follow_altered_tables();
 
+-- Dropping the extension, or its catalog, is refused while replication slots of this database
+-- decode with the plugin: they read the catalog to decode every change made before the drop.
+-- The check is an object access hook of the library, which sees the extension or the catalog
+-- being dropped however the DROP reached it; this trigger only makes sure the library is loaded
+-- in the backend that drops. ENABLE ALWAYS: it fires under session_replication_role = replica too.
+CREATE FUNCTION guard_drop()
+RETURNS event_trigger
+AS 'MODULE_PATHNAME', 'guard_drop'
+LANGUAGE C;
+REVOKE ALL ON FUNCTION guard_drop() FROM PUBLIC;
+
+CREATE EVENT TRIGGER electric_shapes_guard_drop ON ddl_command_start
+    WHEN TAG IN ('DROP EXTENSION', 'DROP SCHEMA', 'DROP TABLE', 'DROP OWNED')
+    EXECUTE FUNCTION guard_drop();
+ALTER EVENT TRIGGER electric_shapes_guard_drop ENABLE ALWAYS;
+
 -------------------------------------------------------------------------------------------------
 -- Authentication and row-level security (SPEC section 6)
 -------------------------------------------------------------------------------------------------
