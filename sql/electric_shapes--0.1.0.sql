@@ -58,14 +58,19 @@ AS 'MODULE_PATHNAME', 'drop_shape'
 LANGUAGE C CALLED ON NULL INPUT VOLATILE;
 COMMENT ON FUNCTION drop_shape(text, boolean) IS 'Drops a shape';
 
+-- columns: what the stream sends, as Electric's selected columns do: the listed columns (every
+-- column when none were listed) and the primary key's, in table order, as the messages carry them.
 CREATE VIEW shapes AS
     SELECT c.name,
            c.relation::pg_catalog.regclass AS relation,
            c.where_clause,
            (SELECT pg_catalog.array_agg(a.attname::text ORDER BY a.attnum)
               FROM pg_catalog.pg_attribute a
-             WHERE a.attrelid = c.relation AND a.attnum = ANY (c.column_numbers)
-               AND NOT a.attisdropped) AS columns,
+             WHERE a.attrelid = c.relation AND a.attnum > 0 AND NOT a.attisdropped
+               AND (c.column_numbers IS NULL OR a.attnum = ANY (c.column_numbers)
+                    OR EXISTS (SELECT FROM pg_catalog.pg_index i
+                                WHERE i.indrelid = c.relation AND i.indisprimary
+                                  AND a.attnum = ANY (i.indkey)))) AS columns,
            c.replica,
            c.created_at,
            c.owner::pg_catalog.regrole AS owner,
@@ -152,6 +157,22 @@ REVOKE ALL ON FUNCTION follow_altered_tables() FROM PUBLIC;
 CREATE EVENT TRIGGER electric_shapes_altered_tables ON ddl_command_end
     WHEN TAG IN ('ALTER TABLE')
     EXECUTE FUNCTION follow_altered_tables();
+
+-- Dropping the extension, or its catalog, is refused while replication slots of this database
+-- decode with the plugin: they read the catalog to decode every change made before the drop.
+-- The check is an object access hook of the library, which sees the extension or the catalog
+-- being dropped however the DROP reached it; this trigger only makes sure the library is loaded
+-- in the backend that drops. ENABLE ALWAYS: it fires under session_replication_role = replica too.
+CREATE FUNCTION guard_drop()
+RETURNS event_trigger
+AS 'MODULE_PATHNAME', 'guard_drop'
+LANGUAGE C;
+REVOKE ALL ON FUNCTION guard_drop() FROM PUBLIC;
+
+CREATE EVENT TRIGGER electric_shapes_guard_drop ON ddl_command_start
+    WHEN TAG IN ('DROP EXTENSION', 'DROP SCHEMA', 'DROP TABLE', 'DROP OWNED')
+    EXECUTE FUNCTION guard_drop();
+ALTER EVENT TRIGGER electric_shapes_guard_drop ENABLE ALWAYS;
 
 -------------------------------------------------------------------------------------------------
 -- Authentication and row-level security (SPEC section 6)
@@ -468,14 +489,13 @@ RETURNS record
 AS 'MODULE_PATHNAME', 'health_settings'
 LANGUAGE C STRICT STABLE;
 
--- The server's current WAL position (the replay position on a standby).
+-- The server's current WAL position (the replay position on a standby). An SQL-standard body:
+-- bound when created, so the caller's search_path plays no part in it.
 CREATE FUNCTION current_wal_lsn()
 RETURNS pg_lsn
 LANGUAGE sql STABLE
-AS $$
-    SELECT CASE WHEN pg_catalog.pg_is_in_recovery() THEN pg_catalog.pg_last_wal_replay_lsn()
-                ELSE pg_catalog.pg_current_wal_lsn() END
-$$;
+RETURN CASE WHEN pg_catalog.pg_is_in_recovery() THEN pg_catalog.pg_last_wal_replay_lsn()
+            ELSE pg_catalog.pg_current_wal_lsn() END;
 
 CREATE VIEW shape_stats AS
     SELECT c.slot_name, c.shape, c.inserts, c.updates, c.deletes, c.move_ins, c.move_outs,

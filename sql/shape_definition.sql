@@ -116,7 +116,25 @@ SELECT electric_shapes.drop_shape('notes_by_id', if_exists => true);
 DROP TABLE statuses;
 SELECT name FROM electric_shapes.shapes ORDER BY name;
 
+-- The view's columns are what the stream sends, in the order it sends them: the listed columns
+-- and the primary key's (here a composite key, not first, its columns not listed), in table order;
+-- every column for a shape that lists none. The stream's value objects, read as json (which keeps
+-- the order of keys), have the same keys in the same order.
+CREATE TABLE ordered (b text, region int, a int, id int, note text, PRIMARY KEY (region, id));
+SELECT electric_shapes.create_shape('ordered_some', 'ordered', columns => ARRAY['note', 'a']);
+SELECT electric_shapes.create_shape('ordered_all', 'ordered');
+SELECT name, columns FROM electric_shapes.shapes WHERE name LIKE 'ordered%' ORDER BY name;
+SELECT 'init' FROM pg_create_logical_replication_slot('ordered_slot', 'electric_shapes');
+INSERT INTO ordered VALUES ('b1', 7, 1, 2, 'n1');
+SELECT s.name, array_agg(k ORDER BY o) AS sent, array_agg(k ORDER BY o) = s.columns AS same
+  FROM pg_logical_slot_get_changes('ordered_slot', NULL, NULL) c,
+       json_object_keys(c.data::json -> 'value') WITH ORDINALITY AS keys(k, o),
+       electric_shapes.shapes s
+ WHERE s.name = (c.data::json -> 'headers' -> 'shapes' ->> 0)
+ GROUP BY s.name, s.columns ORDER BY s.name;
+SELECT pg_drop_replication_slot('ordered_slot');
+
 -- Clean up for the tests that follow.
 DO $$ BEGIN PERFORM electric_shapes.drop_shape(name) FROM electric_shapes.shapes; END $$;
-DROP TABLE users, messages, rooms, notes, pairs, keyless, fast CASCADE;
+DROP TABLE users, messages, rooms, notes, pairs, keyless, fast, ordered CASCADE;
 DROP ROLE shape_reader;

@@ -133,8 +133,64 @@ SELECT electric_shapes.shape_snapshot('snap_late');
 ROLLBACK;
 SELECT count(*) FROM electric_shapes.shape_snapshot('snap_late');
 
+-- Settings. shape_snapshot reads and prints with the stream's settings, and the session has its
+-- own back on every path: here a value that cannot be printed (an enum value whose label was
+-- deleted from pg_enum, standing in for any output function that fails) makes it fail while it
+-- prints, at the top level and inside a subtransaction. SHOW and what the session prints agree.
+SET DateStyle = 'SQL, DMY';
+SET TimeZone = 'America/New_York';
+SET IntervalStyle = 'postgres_verbose';
+SET extra_float_digits = 0;
+SET bytea_output = 'escape';
+CREATE TYPE snap_mood AS ENUM ('calm', 'lost');
+CREATE TABLE snap_moods (id int PRIMARY KEY, mood snap_mood);
+INSERT INTO snap_moods VALUES (1, 'calm'), (2, 'lost');
+SELECT electric_shapes.create_shape('snap_moods', 'snap_moods');
+DELETE FROM pg_enum WHERE enumtypid = 'snap_mood'::regtype AND enumlabel = 'lost';
+CREATE FUNCTION regress.session_settings() RETURNS SETOF text LANGUAGE sql AS $$
+    SELECT pg_catalog.format('%s | %s | %s | %s | %s', current_setting('DateStyle'),
+                             current_setting('TimeZone'), current_setting('IntervalStyle'),
+                             current_setting('extra_float_digits'), current_setting('bytea_output'))
+    UNION ALL
+    SELECT pg_catalog.format('%s | %s | %s | %s', '2026-01-02 03:04:05.5+00'::timestamptz,
+                             '-1 day 2 hours'::interval, 0.1::float8 + 0.2::float8, '\x01ff'::bytea)
+$$;
+\set VERBOSITY sqlstate
+SELECT count(*) FROM electric_shapes.shape_snapshot('snap_moods');
+\set VERBOSITY default
+SELECT * FROM regress.session_settings();
+DO $$
+BEGIN
+    PERFORM count(*) FROM electric_shapes.shape_snapshot('snap_moods');
+EXCEPTION WHEN invalid_binary_representation THEN
+    RAISE NOTICE 'unprintable value: SQLSTATE %', SQLSTATE;
+END
+$$;
+SELECT * FROM regress.session_settings();
+
+-- The rows are the stream's under any session setting: with extra_float_digits = 0 the filter's
+-- constant, deparsed for the query, would print as 0.3, another number, and row 2 would be read.
+CREATE TABLE snap_floats (id int PRIMARY KEY, f float8);
+SELECT electric_shapes.create_shape('snap_floats', 'snap_floats', 'f >= ''0.30000000000000004''::float8');
+SELECT 'init' FROM pg_create_logical_replication_slot('snap_float_slot', 'electric_shapes');
+INSERT INTO snap_floats VALUES (1, 0.1), (2, 0.3), (3, 0.1::float8 + 0.2::float8), (4, 0.4);
+SET extra_float_digits = 0;
+SELECT 'stream', string_agg(c.data::jsonb->>'key', ' ' ORDER BY c.data::jsonb->>'key')
+  FROM pg_logical_slot_get_changes('snap_float_slot', NULL, NULL, 'shapes', 'snap_floats') c
+UNION ALL
+SELECT 'snapshot', string_agg(m::jsonb->>'key', ' ' ORDER BY m::jsonb->>'key')
+  FROM electric_shapes.shape_snapshot('snap_floats') m WHERE m::jsonb->'headers' ? 'operation';
+SELECT pg_drop_replication_slot('snap_float_slot');
+RESET DateStyle;
+RESET TimeZone;
+RESET IntervalStyle;
+RESET extra_float_digits;
+RESET bytea_output;
+DROP FUNCTION regress.session_settings();
+
 SELECT count(electric_shapes.drop_shape(name)) FROM electric_shapes.shapes WHERE name LIKE 'snap%';
-DROP TABLE snap_items;
+DROP TABLE snap_items, snap_moods, snap_floats;
+DROP TYPE snap_mood;
 DROP FUNCTION regress.snapshot(text, text);
 REVOKE USAGE ON SCHEMA regress FROM regress_snap_reader;
 DROP ROLE regress_snap_reader;

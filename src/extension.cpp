@@ -2,6 +2,7 @@
 // carries, and _PG_init, which runs in every process that loads the library (a backend calling an
 // SQL function, a walsender decoding with the plugin, the postmaster through
 // shared_preload_libraries).
+#include "electric_shapes/drop_guard.hpp"
 #include "electric_shapes/pg_boundary.hpp"
 #include "electric_shapes/stats_module.hpp"
 
@@ -18,6 +19,7 @@ void _PG_init(void)
 {
     es::guarded([] {
         es::stats::init_module();
+        es::install_drop_guard();
         // Every electric_shapes.* setting is defined above; refuse misspelt ones.
         MarkGUCPrefixReserved("electric_shapes");
     });

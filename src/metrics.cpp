@@ -3,6 +3,7 @@
 // Counters end in _total, sizes are in bytes and times in seconds since the epoch.
 #include "electric_shapes/pure/prometheus_text.hpp"
 #include "electric_shapes/pg_boundary.hpp"
+#include "electric_shapes/pinned_gucs.hpp"
 
 extern "C" {
 #include "catalog/pg_type.h"
@@ -113,7 +114,8 @@ const Export kExports[] = {
       {"electric_shapes_shape_last_emit_timestamp_seconds", Type::Gauge,
        "When the last message was sent to the shape."}},
      10},
-    {"SELECT check_name, CASE status WHEN 'ok' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END::int8"
+    {"SELECT check_name, CASE WHEN status OPERATOR(pg_catalog.=) 'ok' THEN 0"
+     "                        WHEN status OPERATOR(pg_catalog.=) 'warning' THEN 1 ELSE 2 END::int8"
      "  FROM electric_shapes.health",
      1,
      {"check"},
@@ -183,8 +185,12 @@ Datum metrics_impl(FunctionCallInfo fcinfo)
     declare_all(out);
     if (SPI_connect() != SPI_OK_CONNECT)
         elog(ERROR, "SPI_connect failed");
+    // Our statement texts, parsed with our search path: a monitoring role calling metrics() with
+    // another schema first in its path must not run that schema's operators.
+    int nest_level = pin_search_path();
     for (const Export &e : kExports)
         run_export(out, e);
+    release_pinned(nest_level);
     SPI_finish();
     finish(out);
     PG_RETURN_TEXT_P(cstring_to_text_with_len(out->text.data(), static_cast<int>(out->text.size())));

@@ -145,6 +145,7 @@ struct PluginState {
     RowHeader row_headers[3];   // by RowOperation
     Group refetch;              // the shapes of a truncated table
     std::vector<Oid> truncated;
+    std::vector<std::string> replaced_shapes;  // of a catalog that was dropped
 };
 
 // The plugin state of a decoding context.
@@ -241,6 +242,20 @@ void load_shapes(LogicalDecodingContext *ctx, PluginState *state, ReorderBufferT
     state->catalog = catalog::table_oid();
     if (!OidIsValid(state->catalog))
         return;  // the extension is not (yet) in this database; look again next transaction
+    if (!catalog::still_exists(state->catalog)) {
+        // The extension was dropped since: the drop is refused while a slot of this database
+        // decodes with the plugin (drop_guard.cpp), so only a drop that got past that guard comes
+        // here. The catalog's rows went with its file; go on without its shapes rather than fail
+        // here at every attempt. (Catalog rows written before the drop and not yet decoded still
+        // stop the slot: PostgreSQL itself cannot open their relation any more.) The next
+        // transaction looks for a catalog again.
+        ereport(WARNING, (errcode(ERRCODE_UNDEFINED_TABLE),
+                          errmsg("the shape catalog of electric_shapes was dropped after this change was made"),
+                          errdetail("Changes made while it existed are decoded without its shapes."),
+                          errhint("Keep electric_shapes installed while slots decode with it.")));
+        state->catalog = InvalidOid;
+        return;
+    }
 
     int count = 1 + txn->nsubtxns;
     auto *xids = static_cast<TransactionId *>(
@@ -261,6 +276,26 @@ void load_shapes(LogicalDecodingContext *ctx, PluginState *state, ReorderBufferT
     MemoryContextSwitchTo(old);
     state->loaded = true;
     MemoryContextReset(state->change_context);
+}
+
+// Follows the extension being dropped or created again under a running stream: the catalog is
+// then another table (or none), and the shapes read from the old one are gone. They are
+// announced dropped, and the shapes are loaded from the new catalog as at the start of a stream.
+// Two syscache lookups per transaction, which hit the cache.
+void follow_catalog_replacement(LogicalDecodingContext *ctx, PluginState *state)
+{
+    if (catalog::table_oid() == state->catalog)
+        return;
+    state->replaced_shapes = state->registry->names();
+    for (const std::string &name : state->replaced_shapes) {
+        state->registry->remove(name);
+        state->message.clear();
+        control::append_lifecycle(state->message, false, name, state->lsn, state->op_position);
+        send(ctx, state);
+        state->op_position++;
+    }
+    state->loaded = false;
+    state->catalog = InvalidOid;
 }
 
 // Remembers an insert or delete of the shapes catalog, to apply at commit.
@@ -877,6 +912,8 @@ void begin(LogicalDecodingContext *ctx, ReorderBufferTXN *txn)
     state->begun = false;
     state->op_position = 0;
     state->catalog_changes.clear();
+    if (state->loaded)
+        follow_catalog_replacement(ctx, state);
     if (!state->loaded)
         load_shapes(ctx, state, txn);
 }

@@ -4,6 +4,7 @@
 #include "electric_shapes/filter_check.hpp"
 #include "electric_shapes/shape_validity.hpp"
 #include "electric_shapes/pg_boundary.hpp"
+#include "electric_shapes/pinned_gucs.hpp"
 #include "electric_shapes/pure/shape_name.hpp"
 #include "electric_shapes/shape_catalog.hpp"
 
@@ -146,8 +147,10 @@ void ensure_replica_identity(Oid relid, bool needs_full)
                             errhint("Ask the table's owner to run ALTER TABLE %s REPLICA IDENTITY FULL.",
                                     qualified)));
         const char *command = psprintf("ALTER TABLE ONLY %s REPLICA IDENTITY FULL", qualified);
+        int nest_level = pin_search_path();  // the caller's rights, but our statement text
         if (SPI_execute(command, false, 0) != SPI_OK_UTILITY)
             elog(ERROR, "could not set the replica identity of %s", qualified);
+        release_pinned(nest_level);
         ereport(NOTICE, (errmsg("table %s now has REPLICA IDENTITY FULL", qualified),
                          errdetail("The shape's filter or replica mode needs whole old rows in the WAL.")));
     }
@@ -176,16 +179,25 @@ Oid require_catalog()
 }
 
 // Runs a catalog statement through SPI as the catalog's owner; returns SPI_processed.
+//
+// Changing the user changes who runs the statement, not how its names resolve: parsed under the
+// caller's search_path, an unqualified operator in it could be one the caller created, and would
+// then run with the owner's rights. So the statement is parsed and run with search_path pinned to
+// pg_catalog (and its operators are written OPERATOR(pg_catalog.x) as well), and as a
+// security-restricted operation, as PostgreSQL runs maintenance as a table's owner.
 uint64 run_as_catalog_owner(const char *sql, int nargs, Oid *types, Datum *values, const char *nulls,
                             int expected)
 {
+    Oid owner = catalog_owner(require_catalog());
     Oid saved_user;
     int saved_context;
     GetUserIdAndSecContext(&saved_user, &saved_context);
-    SetUserIdAndSecContext(catalog_owner(require_catalog()),
-                           saved_context | SECURITY_LOCAL_USERID_CHANGE);
+    int nest_level = pin_search_path();
+    SetUserIdAndSecContext(owner, saved_context | SECURITY_LOCAL_USERID_CHANGE |
+                                      SECURITY_RESTRICTED_OPERATION);
     int result = SPI_execute_with_args(sql, nargs, types, values, nulls, false, 0);
     SetUserIdAndSecContext(saved_user, saved_context);
+    release_pinned(nest_level);
     if (result != expected)
         elog(ERROR, "shape catalog statement failed: %s", SPI_result_code_string(result));
     return SPI_processed;
@@ -211,7 +223,7 @@ void refuse_out_of_line_values(const char *name)
     Oid types[] = {TEXTOID};
     Datum values[] = {CStringGetTextDatum(name)};
     run_as_catalog_owner("SELECT where_clause, filter_node, index_values, signature "
-                         "FROM electric_shapes.shape_catalog WHERE name = $1",
+                         "FROM electric_shapes.shape_catalog WHERE name OPERATOR(pg_catalog.=) $1",
                          1, types, values, nullptr, SPI_OK_SELECT);
     for (int column = 1; SPI_processed == 1 && column <= 4; column++) {
         bool isnull;
@@ -231,8 +243,9 @@ bool shape_exists(const char *name)
 {
     Oid types[] = {TEXTOID};
     Datum values[] = {CStringGetTextDatum(name)};
-    return run_as_catalog_owner("SELECT 1 FROM electric_shapes.shape_catalog WHERE name = $1", 1,
-                                types, values, nullptr, SPI_OK_SELECT) > 0;
+    return run_as_catalog_owner("SELECT 1 FROM electric_shapes.shape_catalog "
+                                "WHERE name OPERATOR(pg_catalog.=) $1",
+                                1, types, values, nullptr, SPI_OK_SELECT) > 0;
 }
 
 Datum create_shape_impl(FunctionCallInfo fcinfo)
@@ -320,7 +333,8 @@ Datum drop_shape_impl(FunctionCallInfo fcinfo)
 
     Oid types[] = {TEXTOID};
     Datum values[] = {CStringGetTextDatum(name)};
-    run_as_catalog_owner("SELECT owner, relation FROM electric_shapes.shape_catalog WHERE name = $1",
+    run_as_catalog_owner("SELECT owner, relation FROM electric_shapes.shape_catalog "
+                         "WHERE name OPERATOR(pg_catalog.=) $1",
                          1, types, values, nullptr, SPI_OK_SELECT);
     if (SPI_processed == 0) {
         SPI_finish();
@@ -338,8 +352,8 @@ Datum drop_shape_impl(FunctionCallInfo fcinfo)
         ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
                         errmsg("permission denied to drop shape \"%s\"", name),
                         errhint("Only the shape's creator or the table's owner may drop it.")));
-    run_as_catalog_owner("DELETE FROM electric_shapes.shape_catalog WHERE name = $1", 1, types,
-                         values, nullptr, SPI_OK_DELETE);
+    run_as_catalog_owner("DELETE FROM electric_shapes.shape_catalog WHERE name OPERATOR(pg_catalog.=) $1",
+                         1, types, values, nullptr, SPI_OK_DELETE);
     SPI_finish();
     PG_RETURN_VOID();
 }
@@ -353,7 +367,7 @@ Datum check_shapes_impl(FunctionCallInfo fcinfo)
     Datum values[] = {ObjectIdGetDatum(relid)};
     run_as_catalog_owner("SELECT name, column_numbers, filter_node, signature "
                          "FROM electric_shapes.shape_catalog "
-                         "WHERE relation = $1 AND broken IS NULL ORDER BY name",
+                         "WHERE relation OPERATOR(pg_catalog.=) $1 AND broken IS NULL ORDER BY name",
                          1, types, values, nullptr, SPI_OK_SELECT);
     SPITupleTable *shapes = SPI_tuptable;
     uint64 count = SPI_processed;
@@ -394,7 +408,8 @@ Datum check_shapes_impl(FunctionCallInfo fcinfo)
         Oid update_types[] = {TEXTOID, TEXTOID};
         if (problem) {
             Datum update_values[] = {name, CStringGetTextDatum(problem)};
-            run_as_catalog_owner("UPDATE electric_shapes.shape_catalog SET broken = $2 WHERE name = $1",
+            run_as_catalog_owner("UPDATE electric_shapes.shape_catalog SET broken = $2 "
+                                 "WHERE name OPERATOR(pg_catalog.=) $1",
                                  2, update_types, update_values, nullptr, SPI_OK_UPDATE);
             ereport(WARNING, (errmsg("shape \"%s\" can no longer be honoured: %s",
                                      TextDatumGetCString(name), problem),
@@ -405,7 +420,8 @@ Datum check_shapes_impl(FunctionCallInfo fcinfo)
         char *signature = shape_signature(rel, null_columns, attnums, number_count);
         if (strcmp(signature, stored_signature) != 0) {
             Datum update_values[] = {name, CStringGetTextDatum(signature)};
-            run_as_catalog_owner("UPDATE electric_shapes.shape_catalog SET signature = $2 WHERE name = $1",
+            run_as_catalog_owner("UPDATE electric_shapes.shape_catalog SET signature = $2 "
+                                 "WHERE name OPERATOR(pg_catalog.=) $1",
                                  2, update_types, update_values, nullptr, SPI_OK_UPDATE);
         }
     }

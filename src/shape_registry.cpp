@@ -219,6 +219,16 @@ bool ShapeRegistry::remove(const std::string &name)
     return true;
 }
 
+std::vector<std::string> ShapeRegistry::names() const
+{
+    std::vector<std::string> result;
+    result.reserve(shapes_.size());
+    for (const auto &shape : shapes_)
+        result.push_back(shape->definition.name);
+    std::sort(result.begin(), result.end());
+    return result;
+}
+
 bool ShapeRegistry::has_shapes(Oid relid) const
 {
     return by_relation_.find(relid) != by_relation_.end();

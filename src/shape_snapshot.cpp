@@ -10,14 +10,20 @@
 //    snapshot, and the snapshot-end message gives that snapshot's pg_current_snapshot() values.
 //    Under REPEATABLE READ (or with an imported snapshot) that is the transaction's snapshot;
 //    under READ COMMITTED the statement's. Either way rows and snapshot-end agree;
-//  - value per call, batch by batch: a batch of rows is fetched and rendered, with the output
-//    settings pinned as the plugin pins them, then handed out one row per call, so a shape is
-//    never held whole in memory (called in the select list, nothing materializes it at all);
+//  - value per call, batch by batch: a batch of rows is fetched and rendered, then handed out one
+//    row per call, so a shape is never held whole in memory (called in the select list, nothing
+//    materializes it at all);
+//  - with the stream's settings: the query is deparsed, planned and run, and its rows printed,
+//    inside a GUC nest level that pins search_path and the settings the stream prints with
+//    (pinned_gucs.hpp). The filter then sees what the stream's filter sees (a constant deparsed
+//    with extra_float_digits 0 would be another number, and a cast to text prints per DateStyle),
+//    and an error or a cancel at any point hands the session its own settings back, since the
+//    (sub)transaction abort closes the nest level;
 //  - each row rendered by the stream's own code: RowEncoder for key and values, row_message for
 //    the layout, ShapeRegistry for the projection.
 #include "electric_shapes/filter_check.hpp"
-#include "electric_shapes/output_settings.hpp"
 #include "electric_shapes/pg_boundary.hpp"
+#include "electric_shapes/pinned_gucs.hpp"
 #include "electric_shapes/pure/control_messages.hpp"
 #include "electric_shapes/relation_info.hpp"
 #include "electric_shapes/row_encoder.hpp"
@@ -69,7 +75,6 @@ struct SnapshotState {
 
     char *portal_name = nullptr;  // in the multi-call context
     MemoryContext batch_context = nullptr;
-    PinnedSettings pinned;
     bool rows_done = false;
     bool end_sent = false;
 
@@ -289,6 +294,7 @@ void start_snapshot(FunctionCallInfo fcinfo)
                                RelationGetRelationName(rel)),
                         errhint("Drop the shape and create it again for the table as it is now.")));
     check_column_privileges(state, rel, read_by_filter);
+    int nest_level = pin_stream_settings();
     char *query = shape_query(state, rel, filter);
     table_close(rel, NoLock);
 
@@ -303,6 +309,7 @@ void start_snapshot(FunctionCallInfo fcinfo)
     render_snapshot_end(state);
     state->portal_name = MemoryContextStrdup(funcctx->multi_call_memory_ctx, portal->name);
     SPI_finish();
+    release_pinned(nest_level);
     RegisterExprContextCallback(rsinfo->econtext, close_cursor_callback,
                                 CStringGetDatum(state->portal_name));
     MemoryContextSwitchTo(old);
@@ -314,6 +321,7 @@ void fetch_batch(SnapshotState *state)
     state->batch.clear();
     state->ends.clear();
     state->next = 0;
+    int nest_level = pin_stream_settings();
     if (SPI_connect() != SPI_OK_CONNECT)
         elog(ERROR, "SPI_connect failed");
     Portal portal = SPI_cursor_find(state->portal_name);
@@ -326,7 +334,6 @@ void fetch_batch(SnapshotState *state)
 
     MemoryContextReset(state->batch_context);
     MemoryContext old = MemoryContextSwitchTo(state->batch_context);
-    pin_output_settings(&state->pinned);
     const RelationInfo *info = state->info;
     TupleTableSlot *row = info->new_slot;
     const std::vector<AttrNumber> &projection = state->shape->projection;
@@ -348,11 +355,11 @@ void fetch_batch(SnapshotState *state)
                           state->shape->definition.replica_full);
         state->ends.push_back(state->batch.size());
     }
-    unpin_output_settings(&state->pinned);
     MemoryContextSwitchTo(old);
     if (state->rows_done)
         SPI_cursor_close(portal);
     SPI_finish();
+    release_pinned(nest_level);
 }
 
 Datum shape_snapshot_impl(FunctionCallInfo fcinfo)

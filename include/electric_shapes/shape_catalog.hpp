@@ -32,4 +32,9 @@ enum Column : int16 {
 // The catalog table's OID, or InvalidOid when the extension is not installed in this database.
 Oid table_oid();
 
+// False when the catalog table is gone now, though the historic snapshot of the change being
+// decoded still shows it: the extension was dropped since, its file with it, and neither its
+// rows nor its relation can be read any more.
+bool still_exists(Oid catalog);
+
 }  // namespace es::catalog

@@ -69,6 +69,9 @@ public:
 
     size_t size() const { return shapes_.size(); }
 
+    // The names of the shapes, sorted.
+    std::vector<std::string> names() const;
+
 private:
     Shape *named(std::string_view name) const;
     void load_all(Relation rel, Snapshot snapshot);
