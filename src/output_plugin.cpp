@@ -12,9 +12,11 @@
 #include "electric_shapes/shape_catalog.hpp"
 #include "electric_shapes/shape_registry.hpp"
 #include "electric_shapes/stats.hpp"
+#include "electric_shapes/text_encoding.hpp"
 
 extern "C" {
 #include "access/transam.h"
+#include "access/xact.h"
 #include "executor/executor.h"
 #include "lib/ilist.h"
 #include "nodes/makefuncs.h"
@@ -110,6 +112,7 @@ struct PluginState {
     EState *estate = nullptr;
     ExprContext *econtext = nullptr;
     PinnedSettings pinned;
+    utf8::DatabaseText database_text{false, 0, InvalidOid};  // for the SQL interface
     stats::SlotStats *stats = nullptr;
     bool loaded = false;
     Oid catalog = InvalidOid;
@@ -162,6 +165,19 @@ void report_progress(LogicalDecodingContext *ctx, PluginState *state, bool skipp
     }
 }
 
+// Writes one message. The SQL interface (the only writer with private state: the walsender has
+// none) returns text in the database encoding, so it gets the message in that encoding; the
+// walsender stream stays UTF-8 (text_encoding.hpp).
+void write_message(LogicalDecodingContext *ctx, PluginState *state, const char *data, size_t size)
+{
+    OutputPluginPrepareWrite(ctx, true);
+    if (ctx->output_writer_private)
+        utf8::append_database_text(ctx->out, state->database_text, data, size);
+    else
+        appendBinaryStringInfo(ctx->out, data, static_cast<int>(size));
+    OutputPluginWrite(ctx, true);
+}
+
 // Sends state->message as one message, after the transaction's begin message when asked for.
 void send(LogicalDecodingContext *ctx, PluginState *state)
 {
@@ -171,15 +187,11 @@ void send(LogicalDecodingContext *ctx, PluginState *state)
             Buffer &begin = state->message;
             size_t body = begin.size();
             control::append_begin(begin, state->lsn, state->txid);
-            OutputPluginPrepareWrite(ctx, true);
-            appendBinaryStringInfo(ctx->out, begin.data() + body, begin.size() - body);
-            OutputPluginWrite(ctx, true);
+            write_message(ctx, state, begin.data() + body, begin.size() - body);
             begin.truncate(body);
         }
     }
-    OutputPluginPrepareWrite(ctx, true);
-    appendBinaryStringInfo(ctx->out, state->message.data(), state->message.size());
-    OutputPluginWrite(ctx, true);
+    write_message(ctx, state, state->message.data(), state->message.size());
     stats::bytes_emitted(state->stats, state->message.size());
 }
 
@@ -704,6 +716,9 @@ void startup(LogicalDecodingContext *ctx, OutputPluginOptions *opt, bool is_init
     state->econtext = GetPerTupleExprContext(state->estate);
     MemoryContextSwitchTo(old);
     pin_output_settings(&state->pinned);
+    // The SQL interface starts inside a transaction, where the conversion can be looked up.
+    if (IsTransactionState())
+        state->database_text = utf8::database_text();
     state->stats = stats::open_slot(NameStr(ctx->slot->data.name));
 }
 

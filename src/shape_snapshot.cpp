@@ -24,6 +24,7 @@
 #include "electric_shapes/row_message.hpp"
 #include "electric_shapes/shape_catalog.hpp"
 #include "electric_shapes/shape_registry.hpp"
+#include "electric_shapes/text_encoding.hpp"
 
 extern "C" {
 #include "access/genam.h"
@@ -70,6 +71,8 @@ struct SnapshotState {
     char *portal_name = nullptr;  // in the multi-call context
     MemoryContext batch_context = nullptr;
     PinnedSettings pinned;
+    // Rows are returned as text of the database: in its encoding (text_encoding.hpp).
+    utf8::DatabaseText database_text{false, 0, InvalidOid};
     bool rows_done = false;
     bool end_sent = false;
 
@@ -255,6 +258,7 @@ void start_snapshot(FunctionCallInfo fcinfo)
                                                  ALLOCSET_DEFAULT_SIZES);
 
     read_definition(state, name);
+    state->database_text = utf8::database_text();
     state->options.all_shapes = false;
     state->options.shapes.insert(state->definition.name);
     state->relations = std::make_unique<RelationCache>(funcctx->multi_call_memory_ctx);
@@ -367,13 +371,13 @@ Datum shape_snapshot_impl(FunctionCallInfo fcinfo)
     if (state->next < state->ends.size()) {
         size_t begin = state->next == 0 ? 0 : state->ends[state->next - 1];
         size_t end = state->ends[state->next++];
-        text *message = cstring_to_text_with_len(state->batch.data() + begin, static_cast<int>(end - begin));
+        text *message = utf8::database_text_datum(state->database_text, state->batch.data() + begin, end - begin);
         SRF_RETURN_NEXT(funcctx, PointerGetDatum(message));
     }
     if (!state->end_sent) {
         state->end_sent = true;
-        text *message = cstring_to_text_with_len(state->snapshot_end.data(),
-                                                  static_cast<int>(state->snapshot_end.size()));
+        text *message = utf8::database_text_datum(state->database_text, state->snapshot_end.data(),
+                                                  state->snapshot_end.size());
         SRF_RETURN_NEXT(funcctx, PointerGetDatum(message));
     }
     auto *rsinfo = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
