@@ -486,7 +486,7 @@ const Buffer &row_header(PluginState *state, const RelationInfo *info, RowOperat
                          const std::vector<const std::string *> &names)
 {
     RowHeader &header = state->row_headers[static_cast<int>(operation)];
-    uint64 generation = state->relations->generation();
+    uint64 generation = info->generation;
     if (header.lsn != state->lsn || header.relation != info || header.relation_generation != generation ||
         header.names != names) {
         header.text.clear();
@@ -529,7 +529,7 @@ void render(PluginState *state, const RelationInfo *info, const Group &group)
 bool process_change(LogicalDecodingContext *ctx, PluginState *state, RelationInfo *info,
                     ReorderBufferChangeType action, HeapTuple old_tuple, HeapTuple new_tuple)
 {
-    uint64 generation = state->relations->generation();
+    uint64 generation = info->generation;  // this relation's: other relations' changes do not count
     if (action == REORDER_BUFFER_CHANGE_DELETE && !old_tuple)
         return false;  // REPLICA IDENTITY NOTHING: no key to send
     // The index reads only the columns it needs: a change no shape can match ends here.
@@ -588,11 +588,15 @@ HeapTuple to_ancestor(HeapTuple tuple, TupleConversionMap *map)
 bool route_to_ancestors(LogicalDecodingContext *ctx, PluginState *state, Relation relation,
                         ReorderBufferChange *change)
 {
-    RelationInfo *partition = state->relations->get(relation);
+    // The partition's own entry is made only when a shaped ancestor needs its rows converted:
+    // partitions of unshaped tables cost the cache only their list of ancestors.
+    RelationInfo *partition = nullptr;
     bool emitted = false;
-    for (Oid ancestor : state->relations->ancestors(partition)) {
+    for (Oid ancestor : state->relations->ancestors(RelationGetRelid(relation))) {
         if (!state->registry->has_shapes(ancestor))
             continue;
+        if (!partition)
+            partition = state->relations->get(relation);
         Relation ancestor_relation = RelationIdGetRelation(ancestor);
         if (!RelationIsValid(ancestor_relation))
             continue;
@@ -788,8 +792,7 @@ void truncate(LogicalDecodingContext *ctx, ReorderBufferTXN *txn, int nrelations
     for (int i = 0; i < nrelations; i++) {
         refetch_truncated(ctx, state, RelationGetRelid(relations[i]), done);
         if (relations[i]->rd_rel->relispartition) {
-            RelationInfo *partition = state->relations->get(relations[i]);
-            for (Oid ancestor : state->relations->ancestors(partition))
+            for (Oid ancestor : state->relations->ancestors(RelationGetRelid(relations[i])))
                 refetch_truncated(ctx, state, ancestor, done);
         }
     }
@@ -808,6 +811,7 @@ void commit(LogicalDecodingContext *ctx, ReorderBufferTXN *txn, XLogRecPtr commi
         send(ctx, state);
     }
     stats::transaction_decoded(state->stats, state->begun, state->lsn, txn->xact_time.commit_time);
+    state->relations->trim();  // between changes: no cache entry is in use
     if (ctx->reorder)
         stats::spill_bytes(state->stats, ctx->reorder->spillBytes);
     report_progress(ctx, state, !state->begun);

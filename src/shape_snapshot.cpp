@@ -275,7 +275,7 @@ void start_snapshot(FunctionCallInfo fcinfo)
                         errmsg("the table of shape \"%s\" no longer exists", name)));
     RelationInfo *info = state->relations->get(rel);
     state->info = info;
-    bool complete = state->registry->prepare(state->shape, info, state->relations->generation()) ==
+    bool complete = state->registry->prepare(state->shape, info, info->generation) ==
                     Readiness::Ready;
     Node *filter = state->shape->definition.has_filter
                        ? static_cast<Node *>(stringToNode(state->shape->definition.filter_node.c_str()))
