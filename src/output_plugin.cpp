@@ -669,6 +669,7 @@ void apply_catalog_changes(LogicalDecodingContext *ctx, PluginState *state)
             break;
         }
         case CatalogChange::Dropped:
+            stats::shape_dropped(state->stats, name);  // its statistics make room for live shapes
             if (!state->registry->remove(name))
                 continue;
             control::append_lifecycle(state->message, false, name, state->lsn, state->op_position);
