@@ -23,9 +23,11 @@
 #include "electric_shapes/shape_catalog.hpp"
 #include "electric_shapes/shape_registry.hpp"
 #include "electric_shapes/stats.hpp"
+#include "electric_shapes/text_encoding.hpp"
 
 extern "C" {
 #include "access/transam.h"
+#include "access/xact.h"
 #include "executor/executor.h"
 #include "lib/ilist.h"
 #include "nodes/makefuncs.h"
@@ -121,6 +123,7 @@ struct PluginState {
     EState *estate = nullptr;
     ExprContext *econtext = nullptr;
     PinnedSettings pinned;
+    utf8::DatabaseText database_text{false, 0, InvalidOid};  // for the SQL interface
     stats::SlotStats *stats = nullptr;
     bool loaded = false;
     Oid catalog = InvalidOid;
@@ -174,6 +177,19 @@ void report_progress(LogicalDecodingContext *ctx, PluginState *state, bool skipp
     }
 }
 
+// Writes one message. The SQL interface (the only writer with private state: the walsender has
+// none) returns text in the database encoding, so it gets the message in that encoding; the
+// walsender stream stays UTF-8 (text_encoding.hpp).
+void write_message(LogicalDecodingContext *ctx, PluginState *state, const char *data, size_t size)
+{
+    OutputPluginPrepareWrite(ctx, true);
+    if (ctx->output_writer_private)
+        utf8::append_database_text(ctx->out, state->database_text, data, size);
+    else
+        appendBinaryStringInfo(ctx->out, data, static_cast<int>(size));
+    OutputPluginWrite(ctx, true);
+}
+
 // Sends state->message as one message, after the transaction's begin message when asked for.
 void send(LogicalDecodingContext *ctx, PluginState *state)
 {
@@ -183,15 +199,11 @@ void send(LogicalDecodingContext *ctx, PluginState *state)
             Buffer &begin = state->message;
             size_t body = begin.size();
             control::append_begin(begin, state->lsn, state->txid);
-            OutputPluginPrepareWrite(ctx, true);
-            appendBinaryStringInfo(ctx->out, begin.data() + body, begin.size() - body);
-            OutputPluginWrite(ctx, true);
+            write_message(ctx, state, begin.data() + body, begin.size() - body);
             begin.truncate(body);
         }
     }
-    OutputPluginPrepareWrite(ctx, true);
-    appendBinaryStringInfo(ctx->out, state->message.data(), state->message.size());
-    OutputPluginWrite(ctx, true);
+    write_message(ctx, state, state->message.data(), state->message.size());
     stats::bytes_emitted(state->stats, state->message.size());
 }
 
@@ -600,7 +612,7 @@ const Buffer &row_header(PluginState *state, const RelationInfo *info, RowOperat
                          const std::vector<const std::string *> &names)
 {
     RowHeader &header = state->row_headers[static_cast<int>(operation)];
-    uint64 generation = state->relations->generation();
+    uint64 generation = info->generation;
     if (header.lsn != state->lsn || header.relation != info || header.relation_generation != generation ||
         header.names != names) {
         header.text.clear();
@@ -689,7 +701,7 @@ bool render_isolated(PluginState *state, const RelationInfo *info, Group &group)
 bool process_change(LogicalDecodingContext *ctx, PluginState *state, RelationInfo *info,
                     ReorderBufferChangeType action, HeapTuple old_tuple, HeapTuple new_tuple)
 {
-    uint64 generation = state->relations->generation();
+    uint64 generation = info->generation;  // this relation's: other relations' changes do not count
     if (action == REORDER_BUFFER_CHANGE_DELETE && !old_tuple)
         return false;  // REPLICA IDENTITY NOTHING: no key to send
     // The index reads only the columns it needs: a change no shape can match ends here.
@@ -759,11 +771,15 @@ HeapTuple to_ancestor(HeapTuple tuple, TupleConversionMap *map)
 bool route_to_ancestors(LogicalDecodingContext *ctx, PluginState *state, Relation relation,
                         ReorderBufferChange *change)
 {
-    RelationInfo *partition = state->relations->get(relation);
+    // The partition's own entry is made only when a shaped ancestor needs its rows converted:
+    // partitions of unshaped tables cost the cache only their list of ancestors.
+    RelationInfo *partition = nullptr;
     bool emitted = false;
-    for (Oid ancestor : state->relations->ancestors(partition)) {
+    for (Oid ancestor : state->relations->ancestors(RelationGetRelid(relation))) {
         if (!state->registry->has_shapes(ancestor))
             continue;
+        if (!partition)
+            partition = state->relations->get(relation);
         Relation ancestor_relation = RelationIdGetRelation(ancestor);
         if (!RelationIsValid(ancestor_relation))
             continue;
@@ -836,6 +852,7 @@ void apply_catalog_changes(LogicalDecodingContext *ctx, PluginState *state)
             break;
         }
         case CatalogChange::Dropped:
+            stats::shape_dropped(state->stats, name);  // its statistics make room for live shapes
             if (!state->registry->remove(name))
                 continue;
             control::append_lifecycle(state->message, false, name, state->lsn, state->op_position);
@@ -889,6 +906,9 @@ void startup(LogicalDecodingContext *ctx, OutputPluginOptions *opt, bool is_init
     state->econtext = GetPerTupleExprContext(state->estate);
     MemoryContextSwitchTo(old);
     pin_output_settings(&state->pinned);
+    // The SQL interface starts inside a transaction, where the conversion can be looked up.
+    if (IsTransactionState())
+        state->database_text = utf8::database_text();
     state->stats = stats::open_slot(NameStr(ctx->slot->data.name));
 }
 
@@ -960,8 +980,7 @@ void truncate(LogicalDecodingContext *ctx, ReorderBufferTXN *txn, int nrelations
     for (int i = 0; i < nrelations; i++) {
         refetch_truncated(ctx, state, RelationGetRelid(relations[i]), done);
         if (relations[i]->rd_rel->relispartition) {
-            RelationInfo *partition = state->relations->get(relations[i]);
-            for (Oid ancestor : state->relations->ancestors(partition))
+            for (Oid ancestor : state->relations->ancestors(RelationGetRelid(relations[i])))
                 refetch_truncated(ctx, state, ancestor, done);
         }
     }
@@ -980,6 +999,7 @@ void commit(LogicalDecodingContext *ctx, ReorderBufferTXN *txn, XLogRecPtr commi
         send(ctx, state);
     }
     stats::transaction_decoded(state->stats, state->begun, state->lsn, txn->xact_time.commit_time);
+    state->relations->trim();  // between changes: no cache entry is in use
     if (ctx->reorder)
         stats::spill_bytes(state->stats, ctx->reorder->spillBytes);
     report_progress(ctx, state, !state->begun);

@@ -20,16 +20,15 @@ namespace es {
 
 namespace {
 
-// The live caches the relcache callback reaches: a decoding context's, and shape_snapshot's
-// while it runs, possibly in the same statement.
-std::vector<RelationCache *> active_caches;
 bool callback_registered = false;
+
+// The last RelationInfo::generation handed out, in any cache of the process.
+uint64 last_generation = 0;
 
 // Relcache invalidation callback: marks entries stale; no catalog access here.
 void relcache_callback(Datum, Oid relid)
 {
-    for (RelationCache *cache : active_caches)
-        cache->invalidate(relid);
+    RelationCache::invalidate_everywhere(relid);
 }
 
 // How values of a type are written in json mode, looking through domains.
@@ -76,32 +75,53 @@ TextFormat text_format_of(Oid output_function, utf8::Encoding encoding)
 
 }  // namespace
 
+RelationCache *RelationCache::first_active_ = nullptr;
+
 RelationCache::RelationCache(MemoryContext parent) : parent_(parent)
 {
     if (!callback_registered) {
         CacheRegisterRelcacheCallback(relcache_callback, (Datum) 0);
         callback_registered = true;
     }
-    active_caches.push_back(this);
+    next_active_ = first_active_;
+    if (next_active_)
+        next_active_->previous_active_ = this;
+    first_active_ = this;
 }
 
 RelationCache::~RelationCache()
 {
-    active_caches.erase(std::remove(active_caches.begin(), active_caches.end(), this),
-                        active_caches.end());
+    if (previous_active_)
+        previous_active_->next_active_ = next_active_;
+    else
+        first_active_ = next_active_;
+    if (next_active_)
+        next_active_->previous_active_ = previous_active_;
 }
 
+void RelationCache::invalidate_everywhere(Oid relid) noexcept
+{
+    for (RelationCache *cache = first_active_; cache; cache = cache->next_active_)
+        cache->invalidate(relid);
+}
+
+// Only the named relation is marked: its shapes are recompiled, those of other relations are not
+// (an ALTER TABLE anywhere used to recompile every shape of the stream).
 void RelationCache::invalidate(Oid relid) noexcept
 {
-    generation_++;
     if (!OidIsValid(relid)) {
         for (auto &entry : entries_)
             entry.second->valid = false;
+        for (auto &list : ancestor_lists_)
+            list.second.valid = false;
         return;
     }
     auto found = entries_.find(relid);
     if (found != entries_.end())
         found->second->valid = false;
+    auto list = ancestor_lists_.find(relid);
+    if (list != ancestor_lists_.end())
+        list->second.valid = false;
 }
 
 RelationInfo *RelationCache::get(Relation rel)
@@ -114,24 +134,26 @@ RelationInfo *RelationCache::get(Relation rel)
         entries_.emplace(relid, std::unique_ptr<RelationInfo>(info));
     } else {
         info = found->second.get();
-        if (info->valid)
-            return info;
     }
-    build(info, rel);
+    info->last_used = ++uses_;
+    if (!info->valid)
+        build(info, rel);
     return info;
 }
 
-const std::vector<Oid> &RelationCache::ancestors(RelationInfo *partition)
+const std::vector<Oid> &RelationCache::ancestors(Oid partition)
 {
-    if (!partition->ancestors_known) {
-        List *list = get_partition_ancestors(partition->relid);
-        partition->ancestors.clear();
+    AncestorList &list = ancestor_lists_[partition];
+    if (!list.valid) {
+        List *ancestors = get_partition_ancestors(partition);
+        list.oids.clear();
         ListCell *cell;
-        foreach (cell, list)
-            partition->ancestors.push_back(lfirst_oid(cell));
-        partition->ancestors_known = true;
+        foreach (cell, ancestors)
+            list.oids.push_back(lfirst_oid(cell));
+        list_free(ancestors);
+        list.valid = true;
     }
-    return partition->ancestors;
+    return list.oids;
 }
 
 TupleConversionMap *RelationCache::conversion(RelationInfo *partition, const RelationInfo *ancestor)
@@ -147,6 +169,32 @@ TupleConversionMap *RelationCache::conversion(RelationInfo *partition, const Rel
     return map;
 }
 
+void RelationCache::evict(RelationInfo *info)
+{
+    if (info->context)
+        MemoryContextDelete(info->context);
+    entries_.erase(info->relid);
+}
+
+void RelationCache::trim()
+{
+    if (ancestor_lists_.size() > kMaxAncestorLists)
+        ancestor_lists_.clear();  // rebuilt as partitions are seen again
+    if (entries_.size() <= kMaxEntries)
+        return;
+    // Stale entries first (a dropped table's stays stale for ever), then the least recently used.
+    std::vector<RelationInfo *> order;
+    order.reserve(entries_.size());
+    for (auto &entry : entries_)
+        order.push_back(entry.second.get());
+    std::sort(order.begin(), order.end(), [](const RelationInfo *a, const RelationInfo *b) {
+        return a->valid != b->valid ? !a->valid : a->last_used < b->last_used;
+    });
+    size_t excess = entries_.size() - kMaxEntries;
+    for (size_t i = 0; i < excess; i++)
+        evict(order[i]);
+}
+
 // Fills info from rel; PostgreSQL calls here keep no C++ temporaries alive.
 void RelationCache::build(RelationInfo *info, Relation rel)
 {
@@ -156,8 +204,7 @@ void RelationCache::build(RelationInfo *info, Relation rel)
     MemoryContext old = MemoryContextSwitchTo(info->context);
 
     info->relid = RelationGetRelid(rel);
-    info->ancestors_known = false;
-    info->ancestors.clear();
+    info->generation = ++last_generation;
     info->ancestor_maps.clear();
     // Names go into the stream's JSON as UTF-8 (text_encoding.hpp); key_prefix is repaired when
     // written in a SQL_ASCII database, like the key values appended to it.

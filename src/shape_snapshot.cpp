@@ -30,6 +30,7 @@
 #include "electric_shapes/row_message.hpp"
 #include "electric_shapes/shape_catalog.hpp"
 #include "electric_shapes/shape_registry.hpp"
+#include "electric_shapes/text_encoding.hpp"
 
 extern "C" {
 #include "access/genam.h"
@@ -75,6 +76,8 @@ struct SnapshotState {
 
     char *portal_name = nullptr;  // in the multi-call context
     MemoryContext batch_context = nullptr;
+    // Rows are returned as text of the database: in its encoding (text_encoding.hpp).
+    utf8::DatabaseText database_text{false, 0, InvalidOid};
     bool rows_done = false;
     bool end_sent = false;
 
@@ -260,6 +263,7 @@ void start_snapshot(FunctionCallInfo fcinfo)
                                                  ALLOCSET_DEFAULT_SIZES);
 
     read_definition(state, name);
+    state->database_text = utf8::database_text();
     state->options.all_shapes = false;
     state->options.shapes.insert(state->definition.name);
     state->relations = std::make_unique<RelationCache>(funcctx->multi_call_memory_ctx);
@@ -276,7 +280,7 @@ void start_snapshot(FunctionCallInfo fcinfo)
                         errmsg("the table of shape \"%s\" no longer exists", name)));
     RelationInfo *info = state->relations->get(rel);
     state->info = info;
-    bool complete = state->registry->prepare(state->shape, info, state->relations->generation()) ==
+    bool complete = state->registry->prepare(state->shape, info, info->generation) ==
                     Readiness::Ready;
     Node *filter = state->shape->definition.has_filter
                        ? static_cast<Node *>(stringToNode(state->shape->definition.filter_node.c_str()))
@@ -374,13 +378,13 @@ Datum shape_snapshot_impl(FunctionCallInfo fcinfo)
     if (state->next < state->ends.size()) {
         size_t begin = state->next == 0 ? 0 : state->ends[state->next - 1];
         size_t end = state->ends[state->next++];
-        text *message = cstring_to_text_with_len(state->batch.data() + begin, static_cast<int>(end - begin));
+        text *message = utf8::database_text_datum(state->database_text, state->batch.data() + begin, end - begin);
         SRF_RETURN_NEXT(funcctx, PointerGetDatum(message));
     }
     if (!state->end_sent) {
         state->end_sent = true;
-        text *message = cstring_to_text_with_len(state->snapshot_end.data(),
-                                                  static_cast<int>(state->snapshot_end.size()));
+        text *message = utf8::database_text_datum(state->database_text, state->snapshot_end.data(),
+                                                  state->snapshot_end.size());
         SRF_RETURN_NEXT(funcctx, PointerGetDatum(message));
     }
     auto *rsinfo = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);

@@ -260,6 +260,9 @@ struct ShapeRef {
 // The generation of a ShapeRef whose shape found no room: not looked up again in this stream.
 constexpr uint64 kUntracked = UINT64_MAX;
 
+// The generation of a ShapeRef whose shape was dropped: not counted again unless re-created.
+constexpr uint64 kDropped = UINT64_MAX - 1;
+
 // How many kinds of Emit there are.
 constexpr int kEmitKinds = static_cast<int>(Emit::MustRefetch) + 1;
 
@@ -294,6 +297,25 @@ ShapeRef claim_shape(int slot, const char *shape)
     }
     LWLockRelease(state->lock);
     return ref;
+}
+
+// Removes the entry of (slot, shape), if any, making room for another.
+void release_shape(int slot, const char *shape)
+{
+    if (strlen(shape) >= NAMEDATALEN)
+        return;
+    ShapeKey key;
+    memset(&key, 0, sizeof(key));
+    key.slot = slot;
+    strlcpy(key.name, shape, sizeof(key.name));
+    LWLockAcquire(state->lock, LW_EXCLUSIVE);
+    auto *entry = static_cast<ShapeEntry *>(hash_search(shape_hash, &key, HASH_FIND, nullptr));
+    if (entry != nullptr) {
+        pg_atomic_write_u64(&entry->generation, 0);
+        hash_search(shape_hash, &key, HASH_REMOVE, nullptr);
+        state->tracked_shapes--;
+    }
+    LWLockRelease(state->lock);
 }
 
 void add(pg_atomic_uint64 *counter, uint64 amount)
@@ -341,7 +363,7 @@ ShapeEntry *shared_entry(SlotStats *slot, ShapeCounters *shape)
     ShapeRef &ref = shape->ref;
     if (ref.entry != nullptr && pg_atomic_read_u64(&ref.entry->generation) == ref.generation)
         return ref.entry;
-    if (ref.entry == nullptr && ref.generation == kUntracked)
+    if (ref.entry == nullptr && (ref.generation == kUntracked || ref.generation == kDropped))
         return nullptr;
     ref = claim_shape(slot->index, shape->name.c_str());
     if (ref.entry == nullptr)
@@ -428,6 +450,8 @@ ShapeCounters *shape_counters(SlotStats *slot, const std::string &shape)
         if (found == slot->shapes.end()) {
             found = slot->shapes.emplace(shape, ShapeCounters()).first;
             found->second.name = shape;
+        } else if (found->second.ref.generation == kDropped) {
+            found->second.ref = ShapeRef{nullptr, 0};  // created again: counted again
         }
         return &found->second;
     } catch (...) {
@@ -494,6 +518,20 @@ void bytes_emitted(SlotStats *slot, uint64 bytes)
         return;
     follow_reset(slot);
     slot->bytes_emitted += bytes;
+}
+
+void shape_dropped(SlotStats *slot, const std::string &shape)
+{
+    if (slot == nullptr)
+        return;
+    auto found = slot->shapes.find(shape);
+    if (found != slot->shapes.end()) {
+        ShapeCounters &counters = found->second;
+        std::fill(counters.counts, counters.counts + kEmitKinds, 0);
+        counters.bytes = 0;
+        counters.ref = ShapeRef{nullptr, kDropped};
+    }
+    release_shape(slot->index, shape.c_str());
 }
 
 void filter_error(SlotStats *slot, ShapeCounters *shape)

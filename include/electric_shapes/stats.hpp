@@ -40,6 +40,11 @@ void bytes_emitted(SlotStats *slot, uint64 bytes);
 // changes and messages (above) reach shared memory here, at its end, in a few atomic adds.
 void transaction_decoded(SlotStats *slot, bool emitted, XLogRecPtr commit_lsn, TimestampTz commit_time);
 
+// shape was dropped (its drop decoded): its counters in this slot are released, so that the
+// room goes to live shapes, and what the transaction counted for it is forgotten. A shape
+// created again under that name starts from zero.
+void shape_dropped(SlotStats *slot, const std::string &shape);
+
 // shape's filter raised an error on a row (counted as no match), counted at once.
 void filter_error(SlotStats *slot, ShapeCounters *shape);
 

@@ -4,11 +4,16 @@
 # of that byte (\u00XX). Both the SQL interface and the real pg_recvlogical are checked, and each
 # line must decode as exactly one JSON document with exactly the expected strings.
 #
+# The SQL interface returns text of the database, which PostgreSQL converts to the client's
+# encoding: there the plugin writes the database encoding (LATIN1 bytes, which a UTF8 client then
+# receives as UTF-8: "café", not "cafÃ©"), and pg_logical_slot_get_binary_changes gives those
+# database-encoded bytes as they are. pg_recvlogical always receives UTF-8.
+#
 # This file holds UTF-8 bytes and is read without `use utf8`: SQL is sent as bytes, and expected
 # strings are decoded from UTF-8 before they are compared with decoded JSON.
 use strict;
 use warnings;
-use Encode qw(decode);
+use Encode qw(decode encode);
 use IPC::Run;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
@@ -38,7 +43,7 @@ sub decode_lines
 # pg_recvlogical, and checks the messages against the expected ones.
 sub check_database
 {
-    my ($db, $setup, $writes, $expected) = @_;
+    my ($db, $setup, $writes, $expected, $to_utf8) = @_;
     $node->safe_psql('postgres',
         "CREATE DATABASE $db ENCODING '" . ($db eq 'latin1db' ? 'LATIN1' : 'SQL_ASCII')
           . "' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0");
@@ -56,13 +61,16 @@ sub check_database
     my $handle = IPC::Run::start(\@cmd, '>', \$out, '2>', \$err);
     $node->safe_psql($db, $writes);
 
-    # The psql client encoding is the database's (no conversion): bytes arrive as written.
+    # A UTF8 client: PostgreSQL converts the text from the database encoding.
     my @text_lines = split /\n/, $node->safe_psql($db,
-        qq{SELECT data FROM pg_logical_slot_peek_changes('${db}_sql', NULL, NULL)});
+        qq{SET client_encoding = 'UTF8';
+           SELECT data FROM pg_logical_slot_peek_changes('${db}_sql', NULL, NULL)});
+    # Binary: the bytes the plugin wrote, in the database encoding.
     my @binary_lines = map { pack('H*', $_) } split /\n/, $node->safe_psql($db,
         qq{SELECT encode(data, 'hex') FROM pg_logical_slot_get_binary_changes('${db}_sql', NULL, NULL)});
-    is_deeply(\@text_lines, \@binary_lines, "$db: text and binary SQL interfaces give the same bytes");
-    my @sql = decode_lines("$db SQL", @binary_lines);
+    is_deeply(\@text_lines, [ map { $to_utf8->($_) } @binary_lines ],
+        "$db: the binary SQL interface gives the text interface's messages in the database encoding");
+    my @sql = decode_lines("$db SQL", @text_lines);
     is(scalar @sql, scalar @$expected, "$db SQL: message count");
     for my $i (0 .. $#$expected) {
         my $m = $sql[$i] or next;
@@ -70,7 +78,7 @@ sub check_database
         is_deeply($m, $expected->[$i], "$db SQL: message $i has exactly the expected strings");
     }
 
-    my @json = decode_lines("$db values=json", map { pack('H*', $_) } split /\n/, $node->safe_psql($db,
+    my @json = decode_lines("$db values=json", map { $to_utf8->(pack('H*', $_)) } split /\n/, $node->safe_psql($db,
         qq{SELECT encode(data, 'hex') FROM pg_logical_slot_get_binary_changes('${db}_json', NULL, NULL, 'values', 'json')}));
 
     my @lines;
@@ -92,7 +100,7 @@ sub check_database
         delete @{ $m->{headers} }{qw(lsn op_position txids)};
         is_deeply($m, $expected->[$i], "$db pg_recvlogical: message $i has exactly the expected strings");
     }
-    return @json;
+    return { json => \@json, text => \@text_lines, binary => \@binary_lines, recv => \@lines };
 }
 
 # ---- LATIN1: names and values converted to UTF-8 ----------------------------------------------
@@ -106,7 +114,7 @@ sub check_database
                               shapes => ['enc'] },
                  key => $prefix . u($key), value => { map { u($_) => $value{$_} } keys %value } };
     };
-    my @json = check_database('latin1db',
+    my $streams = check_database('latin1db',
         q{SET client_encoding = 'UTF8';
           CREATE SCHEMA "schéma";
           CREATE TABLE "schéma"."tëst ""q"" \ ß" (
@@ -119,7 +127,8 @@ x" text, doc jsonb, PRIMARY KEY (id, "clé/k"));
             (1, 'ß/é', 'é ß ü ÿ © "quoted" back\slash', E'line1\nline2\ttab\x01ctl\x1f',
              '{"clé": "välue \"q\" \\\\ ñ"}'),
             (2, 'plain', 'ignoré', 'x', NULL),
-            (3, '', NULL, '\', '["ß", 1.5]');},
+            (3, '', NULL, '\', '["ß", 1.5]'),
+            (4, 'k', 'café', 'x', NULL);},
         [
           $insert->('/"1"/"ß//é"', id => '1', 'clé/k' => u('ß/é'),
                     'straße' => u('é ß ü ÿ © "quoted" back\slash'),
@@ -127,10 +136,29 @@ x" text, doc jsonb, PRIMARY KEY (id, "clé/k"));
                     doc => u('{"clé": "välue \"q\" \\\\ ñ"}')),
           $insert->('/"3"/""', id => '3', 'clé/k' => '', 'straße' => undef,
                     qq{naïve"\\ col\nx} => '\\', doc => u('["ß", 1.5]')),
-        ]);
+          $insert->('/"4"/"k"', id => '4', 'clé/k' => 'k', 'straße' => u('café'),
+                    qq{naïve"\\ col\nx} => 'x', doc => undef),
+        ], sub { encode('UTF-8', decode('latin1', $_[0])) });
+    my @json = @{ $streams->{json} };
+    # The bytes themselves: UTF-8 for a UTF8 client of the SQL interface and for pg_recvlogical,
+    # LATIN1 (é = E9, ß = DF) from the binary SQL interface.
+    my ($text_cafe) = grep { /"id":"4"/ } @{ $streams->{text} };
+    ok(index($text_cafe // '', '"straße":"café"') >= 0,
+        'latin1db get_changes: café comes back as café') or diag($text_cafe);
+    my ($binary_cafe) = grep { /"id":"4"/ } @{ $streams->{binary} };
+    ok(index($binary_cafe // '', "\"stra\xdfe\":\"caf\xe9\"") >= 0,
+        'latin1db get_binary_changes: café in LATIN1 bytes') or diag($binary_cafe);
+    my ($recv_cafe) = grep { /"id":"4"/ } @{ $streams->{recv} };
+    ok(index($recv_cafe // '', '"straße":"café"') >= 0,
+        'latin1db pg_recvlogical: café in UTF-8') or diag($recv_cafe);
+    # shape_snapshot returns text of the database too.
+    my ($snapshot_cafe) = grep { /"id":"4"/ } split /\n/, $node->safe_psql('latin1db',
+        q{SET client_encoding = 'UTF8'; SELECT electric_shapes.shape_snapshot('enc')});
+    ok(index($snapshot_cafe // '', '"straße":"café"') >= 0,
+        'latin1db shape_snapshot: café comes back as café') or diag($snapshot_cafe);
     # values=json embeds jsonb as JSON: converted too.
     is_deeply([ map { $_->{value}{doc} } @json ],
-        [ { u('clé') => u('välue "q" \\ ñ') }, [ u('ß'), 1.5 ] ], 'latin1db values=json: documents');
+        [ { u('clé') => u('välue "q" \\ ñ') }, [ u('ß'), 1.5 ], undef ], 'latin1db values=json: documents');
 }
 
 # ---- SQL_ASCII: well-formed UTF-8 passes, other bytes become \u00XX -----------------------------
@@ -144,7 +172,7 @@ x" text, doc jsonb, PRIMARY KEY (id, "clé/k"));
                               shapes => ['enc'] },
                  key => $prefix . $key, value => \%value };
     };
-    my @json = check_database('asciidb',
+    my $streams = check_database('asciidb',
         qq{CREATE TABLE "tëst_caf\xe9" (id int PRIMARY KEY, "col_\xff" text, doc jsonb);
            SELECT electric_shapes.create_shape('enc', '"tëst_caf\xe9"');},
         qq{INSERT INTO "tëst_caf\xe9" VALUES
@@ -158,7 +186,8 @@ x" text, doc jsonb, PRIMARY KEY (id, "clé/k"));
                     doc => undef),
           $insert->('/"3"', id => '3', "col_\x{ff}" => "\x01\x7f",
                     doc => '[1, "' . u('é') . "\x{e9}" . '"]'),
-        ]);
+        ], sub { $_[0] });
+    my @json = @{ $streams->{json} };
     # values=json embeds jsonb as JSON: repaired inside its strings.
     is_deeply([ map { $_->{value}{doc} } @json ],
         [ { k => "caf\x{e9} " . u('ß') }, undef, [ 1, u('é') . "\x{e9}" ] ],
