@@ -36,17 +36,17 @@ DROP TABLE retyped;
 -- Equality and IN over enums, arrays, ranges, multiranges and domains over them: their
 -- operators are polymorphic (anyenum, anyarray, anyrange, anymultirange), and the constants are
 -- of the column's concrete type.
-CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');
-CREATE DOMAIN mood_d AS mood;
-CREATE DOMAIN ints_d AS int[];
-CREATE DOMAIN span_d AS int4range;
-CREATE TABLE typed (id int PRIMARY KEY, m mood, md mood_d, ms mood[], a int[], ad ints_d,
-                    ta text[], r int4range, rd span_d, mr int4multirange);
+CREATE TYPE feeling AS ENUM ('sad', 'ok', 'happy');
+CREATE DOMAIN feeling_d AS feeling;
+CREATE DOMAIN int_list_d AS int[];
+CREATE DOMAIN span_range_d AS int4range;
+CREATE TABLE typed (id int PRIMARY KEY, m feeling, md feeling_d, ms feeling[], a int[], ad int_list_d,
+                    ta text[], r int4range, rd span_range_d, mr int4multirange);
 ALTER TABLE typed REPLICA IDENTITY FULL;
 SELECT electric_shapes.create_shape('enum_eq', 'typed', $$m = 'happy'$$);
 SELECT electric_shapes.create_shape('enum_in', 'typed', $$m IN ('sad', 'ok')$$);
-SELECT electric_shapes.create_shape('enum_any', 'typed', $$m = ANY ('{sad,ok}'::mood[])$$);
-SELECT electric_shapes.create_shape('enum_domain', 'typed', $$md::mood = 'ok'$$);
+SELECT electric_shapes.create_shape('enum_any', 'typed', $$m = ANY ('{sad,ok}'::feeling[])$$);
+SELECT electric_shapes.create_shape('enum_domain', 'typed', $$md::feeling = 'ok'$$);
 SELECT electric_shapes.create_shape('enum_array', 'typed', $$ms = '{ok,happy}'$$);
 SELECT electric_shapes.create_shape('array_eq', 'typed', $$a = '{1,2}'$$);
 SELECT electric_shapes.create_shape('array_in', 'typed', $$a IN ('{3}', '{4,5}')$$);
@@ -78,8 +78,8 @@ DELETE FROM typed WHERE id = 3;
 SELECT m FROM regress.changes('types') m;
 SELECT pg_drop_replication_slot('types');
 DROP TABLE typed;
-DROP DOMAIN mood_d, ints_d, span_d;
-DROP TYPE mood;
+DROP DOMAIN feeling_d, int_list_d, span_range_d;
+DROP TYPE feeling;
 
 -- Constants of shapes created under unusual settings, streamed under other unusual settings:
 -- each shape gets exactly the rows its filter selects.
