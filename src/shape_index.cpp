@@ -76,8 +76,8 @@ ShapeIndex::Equality &ShapeIndex::equality_of(Oid equality_operator)
     return equality;
 }
 
-// Hashes the constants of the shapes added since the last lookup into the index. Their filters
-// are read in a context of their own, dropped afterwards: only the hashes are kept.
+// Hashes the constants of the shapes added since the last lookup into the index. Each filter is
+// read in a context of its own, emptied after it: only the hashes are kept.
 void ShapeIndex::index_pending()
 {
     MemoryContext scratch = AllocSetContextCreate(context_, "electric_shapes index terms",
@@ -88,6 +88,7 @@ void ShapeIndex::index_pending()
             unindexed_.push_back(shape);
             shape->index_list = IndexList::Unindexed;
         }
+        MemoryContextReset(scratch);
     }
     pending_.clear();
     MemoryContextSwitchTo(old);
