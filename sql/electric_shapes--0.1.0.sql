@@ -23,7 +23,7 @@ CREATE TABLE shape_catalog (
     index_column   int2,
     index_operator oid,             -- the hashable equality, the column on its left
     index_collation oid,
-    index_values   text[],          -- the constants, as text of the operator's right type
+    index_values   text[],          -- the constants as text (fixed settings), for reading only
     signature      text NOT NULL,   -- the table's name, projected columns and key, as messages show them
     broken         text             -- why the shape can no longer be honoured, or NULL
 ) WITH (user_catalog_table = true);

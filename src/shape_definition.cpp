@@ -2,6 +2,7 @@
 // happens here, as the caller; only the final catalog write runs as the catalog's owner, so the
 // catalog changes through this API alone.
 #include "electric_shapes/filter_check.hpp"
+#include "electric_shapes/index_term.hpp"
 #include "electric_shapes/shape_validity.hpp"
 #include "electric_shapes/pg_boundary.hpp"
 #include "electric_shapes/pinned_gucs.hpp"
@@ -286,13 +287,11 @@ Datum create_shape_impl(FunctionCallInfo fcinfo)
                         errhint("Drop it first with electric_shapes.drop_shape('%s').", name)));
     ensure_replica_identity(relid, needs_full);
 
-    IndexKey key;
-    bool indexed = find_index_key(filter, &key);
-    Datum *index_values = static_cast<Datum *>(palloc(sizeof(Datum) * (list_length(key.values) + 1)));
-    int index_count = 0;
-    ListCell *cell;
-    foreach (cell, key.values)
-        index_values[index_count++] = CStringGetTextDatum(static_cast<char *>(lfirst(cell)));
+    // The stream finds the index term again in filter_node, whose constants it hashes as they
+    // are (index_column only tells it to look); the other index columns are for people reading
+    // the catalog.
+    IndexTerm key;
+    bool indexed = find_index_term(filter, &key);
 
     Oid types[] = {TEXTOID, OIDOID, TEXTOID, TEXTOID, INT2ARRAYOID, TEXTOID, OIDOID, BOOLOID, TEXTOID,
                    INT2OID, OIDOID, OIDOID, TEXTARRAYOID};
@@ -309,7 +308,7 @@ Datum create_shape_impl(FunctionCallInfo fcinfo)
         Int16GetDatum(key.column),
         ObjectIdGetDatum(key.equality),
         ObjectIdGetDatum(key.collation),
-        PointerGetDatum(construct_array(index_values, index_count, TEXTOID, -1, false, TYPALIGN_INT)),
+        indexed ? PointerGetDatum(index_values_text(key)) : (Datum) 0,
     };
     char index_null = indexed ? ' ' : 'n';
     char nulls[] = {' ', ' ', where_clause ? ' ' : 'n', filter ? ' ' : 'n', columns ? ' ' : 'n', ' ', ' ',

@@ -66,13 +66,6 @@ ShapeDefinition ShapeRegistry::read_row(HeapTuple tuple, TupleDesc desc)
     std::string_view signature = text_of(values[catalog::Signature - 1]);
     bool broken = !nulls[catalog::Broken - 1];
     bool indexed = !nulls[catalog::IndexColumn - 1];
-    Datum *index_datums = nullptr;
-    int index_count = 0;
-    if (indexed)
-        deconstruct_array(DatumGetArrayTypeP(values[catalog::IndexValues - 1]), TEXTOID, -1, false,
-                          TYPALIGN_INT, &index_datums, nullptr, &index_count);
-    for (int i = 0; i < index_count; i++)
-        index_datums[i] = PointerGetDatum(DatumGetTextPP(index_datums[i]));
 
     ShapeDefinition definition;
     definition.name = name;
@@ -86,15 +79,8 @@ ShapeDefinition ShapeRegistry::read_row(HeapTuple tuple, TupleDesc desc)
     definition.replica_full = replica == "full";
     definition.signature = signature;
     definition.broken = broken;
-    if (indexed) {
+    if (indexed)
         definition.index_column = DatumGetInt16(values[catalog::IndexColumn - 1]);
-        definition.index_operator = DatumGetObjectId(values[catalog::IndexOperator - 1]);
-        definition.index_collation = DatumGetObjectId(values[catalog::IndexCollation - 1]);
-        for (int i = 0; i < index_count; i++) {
-            text *value = reinterpret_cast<text *>(DatumGetPointer(index_datums[i]));
-            definition.index_values.emplace_back(VARDATA_ANY(value), VARSIZE_ANY_EXHDR(value));
-        }
-    }
     return definition;
 }
 

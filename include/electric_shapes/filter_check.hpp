@@ -17,18 +17,6 @@ namespace es {
 // Returns the analyzed expression, allocated in the current memory context.
 Node *compile_where_clause(Relation relation, const char *where_clause);
 
-// An equality term of a filter that an index can look shapes up by: column = constant,
-// constant = column, column IN (constants), alone or ANDed with anything else.
-struct IndexKey {
-    AttrNumber column = InvalidAttrNumber;
-    Oid equality = InvalidOid;   // hashable equality operator, column on its left
-    Oid collation = InvalidOid;  // the comparison's collation
-    List *values = NIL;          // text output of each non-null constant (char *)
-};
-
-// Finds an index key in an analyzed filter; false when it has none.
-bool find_index_key(Node *filter, IndexKey *key);
-
 // The columns an analyzed filter reads, as attribute numbers offset by
 // FirstLowInvalidHeapAttributeNumber (pull_varattnos convention).
 Bitmapset *filter_columns(Node *filter);

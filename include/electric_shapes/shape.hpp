@@ -39,10 +39,9 @@ struct ShapeDefinition {
     bool replica_full = false;
     std::string signature;  // changes when the form of the shape's messages does
     bool broken = false;    // marked in the catalog as no longer honoured
-    AttrNumber index_column = InvalidAttrNumber;  // the filter's equality term, if any
-    Oid index_operator = InvalidOid;
-    Oid index_collation = InvalidOid;
-    std::vector<std::string> index_values;
+    // The column of the filter's equality term, if it has one; the term itself is read from the
+    // filter when the shape is indexed.
+    AttrNumber index_column = InvalidAttrNumber;
 };
 
 struct Shape {

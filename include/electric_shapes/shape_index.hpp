@@ -2,6 +2,11 @@
 // column IN (...)), so that finding the shapes a change may match costs about the same with one
 // such shape or a hundred thousand. Shapes without such a term are candidates for every change.
 // Shapes are added and removed one at a time; nothing is rebuilt from scratch.
+//
+// A hash function is only ever applied to values of the type it was chosen for: the constants
+// are hashed as the filter holds them (see index_term.hpp), and a row's value only while its
+// column still has the type the shapes were analyzed for (ALTER COLUMN ... TYPE keeps a column's
+// number, and text's hash function reading an int4 crashes the server).
 #pragma once
 
 #include <unordered_map>
@@ -37,6 +42,7 @@ private:
     // One indexed column: the shapes by the hash of the value their term compares it with.
     struct Column {
         AttrNumber attnum;
+        Oid type;           // the column's type when its shapes' filters were analyzed
         Oid hash_function;  // hashes the column's values, compatibly with the constants' hashes
         Oid collation;
         FmgrInfo hash;
@@ -47,15 +53,16 @@ private:
     // are indexed by the thousand when a stream starts.
     struct Equality {
         bool hashable = false;
-        Oid column_hash = InvalidOid;  // hashes values of the operator's left (column) type
-        FmgrInfo value_hash;           // hashes values of its right (constant) type
-        FmgrInfo input;                // reads constants of the right type
-        Oid io_param = InvalidOid;
+        Oid left_type = InvalidOid;    // the operator's declared input types (maybe polymorphic)
+        Oid right_type = InvalidOid;
+        Oid column_hash = InvalidOid;  // hashes values of the left (column) type
+        FmgrInfo value_hash;           // hashes values of the right (constant) type
     };
 
     Equality &equality_of(Oid equality_operator);
     void index_pending();
-    int column_for(AttrNumber attnum, Oid hash_function, Oid collation);
+    bool index_shape(Shape *shape);
+    int column_for(AttrNumber attnum, Oid type, Oid hash_function, Oid collation);
     void add_hits(Column &column, TupleDesc desc, HeapTuple row);
 
     MemoryContext context_;
