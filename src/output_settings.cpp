@@ -35,7 +35,7 @@ PinnedSettings *pins_in_transaction = nullptr;
 bool callbacks_registered = false;
 
 // Writes back the saved values.
-void restore(PinnedSettings *pinned)
+void restore(PinnedSettings *pinned) noexcept
 {
     DateStyle = pinned->date_style;
     DateOrder = pinned->date_order;
@@ -47,7 +47,7 @@ void restore(PinnedSettings *pinned)
 }
 
 // Takes pinned off the list of pins made inside a transaction, if it is on it.
-void unlink(PinnedSettings *pinned)
+void unlink(PinnedSettings *pinned) noexcept
 {
     for (PinnedSettings **link = &pins_in_transaction; *link; link = &(*link)->older) {
         if (*link == pinned) {
@@ -61,7 +61,7 @@ void unlink(PinnedSettings *pinned)
 // Restores, newest first, the pins made in subtransaction `oldest` or later ones. Subtransaction
 // ids grow, and the pins on the list were made in subtransactions still open, so these are
 // exactly the pins made in the aborting subtransaction or in one inside it.
-void restore_since(SubTransactionId oldest)
+void restore_since(SubTransactionId oldest) noexcept
 {
     while (pins_in_transaction && pins_in_transaction->subtransaction >= oldest) {
         PinnedSettings *pinned = pins_in_transaction;
@@ -72,8 +72,9 @@ void restore_since(SubTransactionId oldest)
 }
 
 // A transaction abort: called before AtEOXact_GUC, so that its rollback of the settings comes
-// after ours and is what stays.
-void on_transaction_event(XactEvent event, void *)
+// after ours and is what stays. Like the subtransaction callback, an entry point PostgreSQL calls
+// outside es::guarded(): it only assigns variables, so nothing can raise or throw in it.
+void on_transaction_event(XactEvent event, void *) noexcept
 {
     if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
         restore_since(InvalidSubTransactionId);
@@ -83,7 +84,7 @@ void on_transaction_event(XactEvent event, void *)
 // likewise before its AtEOXact_GUC. The subtransactions the SQL interface decodes each
 // transaction in are newer than the pin, so their ends, on success too, leave it in place.
 void on_subtransaction_event(SubXactEvent event, SubTransactionId subtransaction, SubTransactionId,
-                             void *)
+                             void *) noexcept
 {
     if (event == SUBXACT_EVENT_ABORT_SUB)
         restore_since(subtransaction);
