@@ -22,6 +22,7 @@
 #include "electric_shapes/row_message.hpp"
 #include "electric_shapes/shape_catalog.hpp"
 #include "electric_shapes/shape_registry.hpp"
+#include "electric_shapes/shape_validity.hpp"
 #include "electric_shapes/stats.hpp"
 #include "electric_shapes/text_encoding.hpp"
 
@@ -863,7 +864,9 @@ void apply_catalog_changes(LogicalDecodingContext *ctx, PluginState *state)
             const Shape *before = state->registry->find(name);
             bool announced = before && (before->failure_announced || before->broken || before->definition.broken);
             bool must_refetch = before && !announced &&
-                                (before->definition.signature != catalog_change.definition.signature || broken);
+                                (!same_form(before->definition.signature.c_str(),
+                                            catalog_change.definition.signature.c_str()) ||
+                                 broken);
             Shape *shape = state->registry->add(std::move(catalog_change.definition));
             if (!shape || !must_refetch)
                 continue;

@@ -84,6 +84,16 @@ const char *key_problem(const char *signature, const AttrNumber *key, int key_co
     return nullptr;
 }
 
+bool same_form(const char *before, const char *after)
+{
+    if (strcmp(before, after) == 0)
+        return true;
+    size_t length = strlen(before);
+    return strstr(before, kKeyMarker) == nullptr && strncmp(before, after, length) == 0 &&
+           strncmp(after + length, kKeyMarker, strlen(kKeyMarker)) == 0 &&
+           strstr(after + length + 1, kKeyMarker) == nullptr;
+}
+
 char *shape_signature(Relation rel, bool all_columns, const AttrNumber *columns, int column_count)
 {
     TupleDesc desc = RelationGetDescr(rel);

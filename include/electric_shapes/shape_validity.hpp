@@ -28,4 +28,9 @@ const char *key_problem(const char *signature, const AttrNumber *key, int key_co
 
 char *shape_signature(Relation rel, bool all_columns, const AttrNumber *columns, int column_count);
 
+// Whether two signatures of one shape describe messages of the same form. A signature written
+// before keys were recorded (version 0.1.0) that gains its key part, as the update to 0.2.0
+// writes it, is the same form: nothing its consumers hold changes.
+bool same_form(const char *before, const char *after);
+
 }  // namespace es

@@ -14,14 +14,14 @@ SELECT line FROM (
       FROM members m JOIN pg_catalog.pg_proc p ON m.classid = 'pg_catalog.pg_proc'::regclass AND p.oid = m.objid
      WHERE p.prokind <> 'a'
     UNION ALL
-    SELECT 'relation ' || c.oid::regclass || ' kind ' || c.relkind
+    SELECT 'relation ' || c.oid::regclass || ' kind ' || c.relkind::text
            || ' options ' || coalesce(c.reloptions::text, '-')
            || ' acl ' || coalesce(c.relacl::text, '-')
            || ' comment ' || coalesce(pg_catalog.obj_description(c.oid, 'pg_class'), '-')
            || E'\n' || coalesce(pg_catalog.pg_get_viewdef(c.oid), '')
            || (SELECT coalesce(string_agg(E'\n  column ' || a.attname || ' '
                          || pg_catalog.format_type(a.atttypid, a.atttypmod)
-                         || ' storage ' || a.attstorage || ' not null ' || a.attnotnull
+                         || ' storage ' || a.attstorage::text || ' not null ' || a.attnotnull
                          || ' default ' || coalesce(pg_catalog.pg_get_expr(ad.adbin, ad.adrelid), '-')
                          || ' comment ' || coalesce(pg_catalog.col_description(c.oid, a.attnum), '-'),
                          '' ORDER BY a.attname), '')
@@ -36,7 +36,7 @@ SELECT line FROM (
                  FROM pg_catalog.pg_index i WHERE i.indrelid = c.oid)
       FROM members m JOIN pg_catalog.pg_class c ON m.classid = 'pg_catalog.pg_class'::regclass AND c.oid = m.objid
     UNION ALL
-    SELECT 'event trigger ' || e.evtname || ' on ' || e.evtevent || ' enabled ' || e.evtenabled
+    SELECT 'event trigger ' || e.evtname || ' on ' || e.evtevent || ' enabled ' || e.evtenabled::text
            || ' tags ' || coalesce(e.evttags::text, '-') || ' function ' || e.evtfoid::regproc
       FROM members m JOIN pg_catalog.pg_event_trigger e
         ON m.classid = 'pg_catalog.pg_event_trigger'::regclass AND e.oid = m.objid

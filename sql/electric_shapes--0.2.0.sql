@@ -1,4 +1,4 @@
--- electric_shapes 0.1.0: the shapes catalog, its SQL API and views.
+-- electric_shapes 0.2.0: the shapes catalog, its SQL API and views.
 \echo Use "CREATE EXTENSION electric_shapes" to load this file. \quit
 
 -------------------------------------------------------------------------------------------------
