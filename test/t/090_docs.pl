@@ -51,16 +51,18 @@ sub blocks_of
     my $marker;
     for (my $i = 0; $i < @lines; $i++) {
         my $line = $lines[$i];
-        if ($line =~ /^<!--\s*doc-test:\s*(.*?)\s*-->\s*$/) {
+        if ($line =~ /^\s*<!--\s*doc-test:\s*(.*?)\s*-->\s*$/) {
             $marker = $1;
             next;
         }
-        if ($line =~ /^```(\S*)\s*$/) {
-            my ($lang, $start) = ($1, $i + 1);
+        # A fence may be indented (inside a list item): its indentation is not part of the text.
+        if ($line =~ /^(\s*)```(\S*)\s*$/) {
+            my ($indent, $lang, $start) = ($1, $2, $i + 1);
             my $text = '';
             $i++;
-            while ($i < @lines && $lines[$i] !~ /^```\s*$/) {
-                $text .= $lines[$i];
+            while ($i < @lines && $lines[$i] !~ /^\s*```\s*$/) {
+                (my $l = $lines[$i]) =~ s/^\Q$indent\E//;
+                $text .= $l;
                 $i++;
             }
             die "$file:$start: fence not closed" if $i >= @lines;
@@ -132,6 +134,7 @@ sub start_session
     mkdir $dir;
     my ($in, $out) = ('', '');
     local %ENV = (%ENV, %env);
+    delete $ENV{PGAPPNAME};    # set by the test framework; a user's session has none
     my $h = IPC::Run::start([ 'bash', '--noprofile', '--norc' ], '<', \$in, '>', \$out, '2>&1',
         init => sub { chdir $root or die "chdir $root: $!" });
     my $session = { h => $h, in => \$in, out => \$out, dir => $dir, n => 0 };
@@ -217,6 +220,7 @@ for my $file (@files) {
             my $db = $opt{db} or die "$label: sql block without db=";
             my ($out, $in) = ('', $b->{text});
             local %ENV = (%ENV, %env);
+            delete $ENV{PGAPPNAME};
             my $ok = IPC::Run::run([ 'psql', '-X', '-v', 'ON_ERROR_STOP=1', '-d', $db ],
                 '<', \$in, '>', \$out, '2>&1', IPC::Run::timeout($block_timeout));
             if ($opt{error}) {
