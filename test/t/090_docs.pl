@@ -19,6 +19,7 @@
 #                                      them) of the runnable block just before it.
 #   <!-- doc-test: output background --> the expected output of the background block: the test
 #                                      waits for its lines, then stops it with SIGINT (Ctrl-C).
+#   <!-- doc-test: promtool-rules -->  a Prometheus rules file: promtool check rules must accept it.
 #   <!-- doc-test: skip REASON -->     not run (needs root, apt, systemctl, or is a fragment).
 # Every sh, bash, console and sql block carries a marker, so that no example escapes the test.
 #
@@ -93,6 +94,39 @@ my @conf = map { my $f = $_; map { [ $f, $_ ] } grep { ($_->{marker} // '') eq '
 is(scalar(@conf), 1, 'exactly one configuration block');
 my $conf_text = $conf[0][1]{text};
 $conf_text = $2 if $conf_text =~ /<<\s*'?(\w+)'?[^\n]*\n(.*?)^\1[ \t]*$/ms;
+
+# Every link from one document to another, or to a heading, leads somewhere: GitHub's anchors are
+# the heading's text in lower case, without punctuation, blanks turned into hyphens.
+sub anchors_of
+{
+    my ($file) = @_;
+    my %anchors;
+    my $in_fence = 0;
+    for my $line (split /\n/, PostgreSQL::Test::Utils::slurp_file($file)) {
+        $in_fence = !$in_fence if $line =~ /^\s*```/;
+        next if $in_fence || $line !~ /^#+\s+(.*?)\s*$/;
+        (my $a = lc $1) =~ s/[^\w\- ]//g;
+        $a =~ s/ /-/g;
+        $anchors{$a} = 1;
+    }
+    return \%anchors;
+}
+my @broken;
+for my $file (@files) {
+    (my $doc = $file) =~ s{^\Q$root\E/}{};
+    (my $dir = $file) =~ s{/[^/]*$}{};
+    my $text = PostgreSQL::Test::Utils::slurp_file($file);
+    while ($text =~ /\]\(([^)\s]+)\)/g) {
+        my $link = $1;
+        next if $link =~ /^[a-z]+:/;    # http:, https:, mailto:
+        my ($path, $anchor) = split /#/, $link, 2;
+        my $target = $path eq '' ? $file : "$dir/$path";
+        if (!-e $target) { push @broken, "$doc: $link (no such file)"; next; }
+        push @broken, "$doc: $link (no such heading)"
+          if defined $anchor && !anchors_of($target)->{$anchor};
+    }
+}
+is(join("\n", @broken), '', 'every link between the documents leads to a file and heading');
 
 # --- The server: configured as the README says (the test framework's own settings first).
 my $node = PostgreSQL::Test::Cluster->new('docs');
@@ -253,6 +287,16 @@ for my $file (@files) {
                 die "$label: output block without a runnable block before it" unless defined $last_label;
                 is(normalise($last_output), $expected, "$label: output of $last_label as shown");
             }
+            ($last_output, $last_label) = (undef, undef);
+        }
+        elsif ($kind eq 'promtool-rules') {
+            my $rules = "$scratch/rules_$b->{line}.yml";
+            open my $fh, '>', $rules or die "cannot write $rules: $!";
+            print $fh $b->{text};
+            close $fh;
+            my $out = '';
+            my $ok = IPC::Run::run([ 'promtool', 'check', 'rules', $rules ], '>', \$out, '2>&1');
+            ok($ok, "$label: promtool check rules accepts it") or diag($out);
             ($last_output, $last_label) = (undef, undef);
         }
         elsif ($kind eq 'conf' || $kind eq 'skip') {
