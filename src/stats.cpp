@@ -266,16 +266,24 @@ constexpr uint64 kDropped = UINT64_MAX - 1;
 // How many kinds of Emit there are.
 constexpr int kEmitKinds = static_cast<int>(Emit::MustRefetch) + 1;
 
+// The hash key of (slot, shape); false for a name too long to be tracked.
+bool make_shape_key(int slot, const char *shape, ShapeKey *key)
+{
+    if (strlen(shape) >= NAMEDATALEN)
+        return false;
+    memset(key, 0, sizeof(*key));
+    key->slot = slot;
+    strlcpy(key->name, shape, sizeof(key->name));
+    return true;
+}
+
 // The entry of (slot, shape), created when needed; entry nullptr when there is no room.
 ShapeRef claim_shape(int slot, const char *shape)
 {
     ShapeRef ref{nullptr, 0};
-    if (strlen(shape) >= NAMEDATALEN)
-        return ref;
     ShapeKey key;
-    memset(&key, 0, sizeof(key));
-    key.slot = slot;
-    strlcpy(key.name, shape, sizeof(key.name));
+    if (!make_shape_key(slot, shape, &key))
+        return ref;
     LWLockAcquire(state->lock, LW_EXCLUSIVE);
     auto *entry = static_cast<ShapeEntry *>(hash_search(shape_hash, &key, HASH_FIND, nullptr));
     if (entry == nullptr) {
@@ -302,12 +310,9 @@ ShapeRef claim_shape(int slot, const char *shape)
 // Removes the entry of (slot, shape), if any, making room for another.
 void release_shape(int slot, const char *shape)
 {
-    if (strlen(shape) >= NAMEDATALEN)
-        return;
     ShapeKey key;
-    memset(&key, 0, sizeof(key));
-    key.slot = slot;
-    strlcpy(key.name, shape, sizeof(key.name));
+    if (!make_shape_key(slot, shape, &key))
+        return;
     LWLockAcquire(state->lock, LW_EXCLUSIVE);
     auto *entry = static_cast<ShapeEntry *>(hash_search(shape_hash, &key, HASH_FIND, nullptr));
     if (entry != nullptr) {
