@@ -22,7 +22,7 @@ namespace {
 const char *kSchemaQuery =
     "SELECT a.attname, "
     "       CASE WHEN t.typcategory = 'A' THEN et.typname ELSE t.typname END, "
-    "       CASE WHEN t.typcategory = 'A' THEN pg_catalog.greatest(a.attndims, 1) ELSE 0 END, "
+    "       CASE WHEN t.typcategory = 'A' THEN GREATEST(a.attndims, 1) ELSE 0 END, "
     "       a.attnotnull, "
     "       (SELECT k.n - 1 FROM pg_catalog.pg_index i, "
     "               LATERAL pg_catalog.unnest(i.indkey) WITH ORDINALITY AS k(att, n) "
