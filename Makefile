@@ -30,7 +30,7 @@ SHLIB_LINK += -lstdc++ -lcrypto
 override with_llvm = no
 
 EXTRA_CLEAN = tmp_check tmp_install test/unit/unit_tests test/unit/obj results regression.diffs regression.out log \
-	$(OBJS:.o=.d)
+	$(OBJS:.o=.d) electric-shapes-sync sync/obj
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
@@ -38,19 +38,60 @@ include $(PGXS)
 
 -include $(OBJS:.o=.d)
 
+# The sync service electric-shapes-sync (SPEC section 8): a program, not part of the library,
+# built from sync/ and linked with the same src/pure sources as the library (never copies of
+# them). Its objects live in sync/obj, apart from the library's -fPIC objects. Its pure parts
+# (no Boost, no libpq: configuration, offsets, request parsing) are unit-tested too.
+SYNC_SRCS = $(sort $(wildcard sync/*.cpp))
+SYNC_PURE_SRCS = $(sort $(wildcard sync/pure/*.cpp))
+SYNC_CXXFLAGS = -std=c++17 -O2 -g -fno-omit-frame-pointer -Wall -Wno-unused-parameter -I$(srcdir)/include \
+	-I$(srcdir) -I$(shell $(PG_CONFIG) --includedir) -DBOOST_ASIO_NO_DEPRECATED -MMD -MP
+ifdef WERROR
+SYNC_CXXFLAGS += -Werror
+endif
+SYNC_OBJS = $(patsubst sync/%.cpp,sync/obj/%.o,$(SYNC_SRCS)) \
+	$(patsubst sync/pure/%.cpp,sync/obj/pure_%.o,$(SYNC_PURE_SRCS)) \
+	$(patsubst src/pure/%.cpp,sync/obj/es_pure_%.o,$(PURE_SRCS))
+sync/obj/%.o: sync/%.cpp
+	@mkdir -p sync/obj
+	$(CXX) $(SYNC_CXXFLAGS) -c $< -o $@
+sync/obj/pure_%.o: sync/pure/%.cpp
+	@mkdir -p sync/obj
+	$(CXX) $(SYNC_CXXFLAGS) -c $< -o $@
+sync/obj/es_pure_%.o: src/pure/%.cpp
+	@mkdir -p sync/obj
+	$(CXX) $(SYNC_CXXFLAGS) -c $< -o $@
+electric-shapes-sync: $(SYNC_OBJS)
+	$(CXX) $(SYNC_OBJS) -o $@ -L$(shell $(PG_CONFIG) --libdir) -lpq -lcrypto -lpthread
+-include $(SYNC_OBJS:.o=.d)
+
+all: electric-shapes-sync
+install: install-sync
+install-sync: electric-shapes-sync
+	$(MKDIR_P) '$(DESTDIR)$(bindir)'
+	$(INSTALL_PROGRAM) electric-shapes-sync '$(DESTDIR)$(bindir)/electric-shapes-sync'
+uninstall: uninstall-sync
+uninstall-sync:
+	rm -f '$(DESTDIR)$(bindir)/electric-shapes-sync'
+.PHONY: install-sync uninstall-sync
+
 # Unit tests of the pure C++ pieces, with GoogleTest. Objects are compiled one by one (into
 # test/unit/obj), so a changed test or piece recompiles only itself.
 UNIT_SRCS = $(sort $(wildcard test/unit/*.cpp))
-UNIT_CXXFLAGS = -std=c++17 -O1 -g -Wall -Werror -I$(srcdir)/include -MMD -MP
+UNIT_CXXFLAGS = -std=c++17 -O1 -g -Wall -Werror -I$(srcdir)/include -I$(srcdir) -MMD -MP
 UNIT_TEST_OBJS = $(patsubst test/unit/%.cpp,test/unit/obj/%.o,$(UNIT_SRCS))
 UNIT_PURE_OBJS = $(patsubst src/pure/%.cpp,test/unit/obj/pure_%.o,$(PURE_SRCS))
-UNIT_OBJS = $(UNIT_TEST_OBJS) $(UNIT_PURE_OBJS)
+UNIT_SYNC_OBJS = $(patsubst sync/pure/%.cpp,test/unit/obj/sync_%.o,$(SYNC_PURE_SRCS))
+UNIT_OBJS = $(UNIT_TEST_OBJS) $(UNIT_PURE_OBJS) $(UNIT_SYNC_OBJS)
 $(UNIT_TEST_OBJS): test/unit/obj/%.o: test/unit/%.cpp
 	@mkdir -p test/unit/obj
 	$(CXX) $(UNIT_CXXFLAGS) -c $< -o $@
 $(UNIT_PURE_OBJS): test/unit/obj/pure_%.o: src/pure/%.cpp
 	@mkdir -p test/unit/obj
 	$(CXX) $(UNIT_CXXFLAGS) -c $< -o $@
+$(UNIT_SYNC_OBJS): test/unit/obj/sync_%.o: sync/pure/%.cpp
+	@mkdir -p test/unit/obj
+	$(CXX) $(UNIT_CXXFLAGS) -I$(srcdir) -c $< -o $@
 test/unit/unit_tests: $(UNIT_OBJS)
 	$(CXX) $(UNIT_OBJS) -o $@ -lgtest -lgtest_main -lpthread -lcrypto
 -include $(UNIT_OBJS:.o=.d)

@@ -1,0 +1,27 @@
+// A response as the shape logic produces it, before the HTTP layer adds CORS and sends it: the
+// shape logic stays free of Beast, and the HTTP session free of shape rules.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace es::sync {
+
+struct Response {
+    unsigned status = 200;
+    std::vector<std::pair<std::string, std::string>> headers;
+    std::string body;
+
+    void set(std::string name, std::string value) { headers.emplace_back(std::move(name), std::move(value)); }
+};
+
+using Responder = std::function<void(Response)>;
+
+// A 4xx/5xx with a JSON body and the cache headers Electric gives errors.
+Response json_error(unsigned status, const std::string &body);
+// 400 {"message":"Invalid request","errors":{field:[message]}}, as Electric's params errors.
+Response invalid_request(const std::string &field, const std::string &message);
+
+}  // namespace es::sync

@@ -1,0 +1,279 @@
+// HTTP server (see http_server.hpp).
+#include "sync/http_server.hpp"
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ip/v6_only.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include <chrono>
+#include <cstring>
+
+#include <openssl/crypto.h>
+
+#include "sync/http_response.hpp"
+#include "sync/log.hpp"
+#include "sync/pure/shape_request.hpp"
+#include "sync/shapes.hpp"
+
+namespace es::sync {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+constexpr auto kIoTimeout = std::chrono::seconds(30);
+constexpr size_t kMaxHeaderBytes = 64 * 1024;  // a where clause travels in the URL
+
+const char *kExposedHeaders =
+    "electric-cursor,electric-handle,electric-has-data,electric-offset,electric-schema,electric-up-to-date,"
+    "electric-internal-known-error,retry-after";
+
+bool secret_matches(const std::string &given, const std::string &expected)
+{
+    return given.size() == expected.size() && CRYPTO_memcmp(given.data(), expected.data(), given.size()) == 0;
+}
+
+Response health(bool streaming)
+{
+    Response r;
+    r.status = streaming ? 200 : 202;
+    r.set("content-type", "application/json");
+    r.set("cache-control", "no-cache, no-store, must-revalidate");
+    r.body = streaming ? "{\"status\":\"active\"}" : "{\"status\":\"waiting\"}";
+    return r;
+}
+
+}  // namespace
+
+// One connection: read a request, answer it (now or when the shape logic calls back), repeat.
+class Session : public std::enable_shared_from_this<Session> {
+public:
+    Session(tcp::socket socket, const Config &config, Shapes &shapes, std::function<bool()> streaming)
+        : stream_(std::move(socket)), config_(config), shapes_(shapes), streaming_(std::move(streaming))
+    {
+    }
+
+    void run() { read(); }
+
+private:
+    void read()
+    {
+        parser_.emplace();
+        parser_->header_limit(kMaxHeaderBytes);
+        parser_->body_limit(64 * 1024);
+        stream_.expires_after(kIoTimeout);
+        http::async_read(stream_, buffer_, *parser_,
+                         [self = shared_from_this()](beast::error_code ec, size_t) { self->on_read(ec); });
+    }
+
+    void on_read(beast::error_code ec)
+    {
+        if (ec == http::error::end_of_stream || ec == beast::error::timeout || ec == asio::error::operation_aborted ||
+            ec == asio::error::connection_reset) {
+            close();
+            return;
+        }
+        if (ec) {
+            // Junk or oversized headers: answer 400 and close, as far as the socket allows.
+            Response r = json_error(400, "{\"message\":\"Bad request: " + ec.message() + "\"}");
+            keep_alive_ = false;
+            send(std::move(r), http::verb::get, {});
+            return;
+        }
+        request_ = parser_->release();
+        keep_alive_ = request_.keep_alive();
+        stream_.expires_never();  // a long-poll waits on the shape's timer, not the socket's
+        route();
+    }
+
+    void route()
+    {
+        std::string target(request_.target());
+        size_t question = target.find('?');
+        std::string path = target.substr(0, question);
+        std::string query = question == std::string::npos ? "" : target.substr(question + 1);
+        http::verb method = request_.method();
+        std::string origin(request_[http::field::origin]);
+        bool shape_path = path == "/v1/shape";
+        auto reply = [self = shared_from_this(), method, origin, shape_path](Response r) {
+            asio::dispatch(self->stream_.get_executor(), [self, r = std::move(r), method, origin, shape_path]() mutable {
+                self->send(std::move(r), method, origin, shape_path);
+            });
+        };
+        if (method == http::verb::options) {
+            Response r;
+            r.status = 204;
+            r.set("access-control-max-age", "86400");
+            std::string requested(request_["access-control-request-headers"]);
+            std::string allowed;
+            for (const char *h : {"if-none-match", "traceparent"})
+                if (beast::iequals(requested, h) || requested.find(h) != std::string::npos)
+                    allowed += allowed.empty() ? h : std::string(",") + h;
+            if (!allowed.empty())
+                r.set("access-control-allow-headers", allowed);
+            reply(std::move(r));
+            return;
+        }
+        if (method != http::verb::get && method != http::verb::head) {
+            reply(json_error(405, "{\"message\":\"Method not allowed\"}"));
+            return;
+        }
+        if (path == "/v1/health" || path == "/health") {
+            reply(health(streaming_()));
+            return;
+        }
+        if (path == "/") {
+            Response r;
+            reply(std::move(r));
+            return;
+        }
+        if (!shape_path) {
+            reply(json_error(404, "{\"message\":\"Not found\"}"));
+            return;
+        }
+        ShapeRequestOutcome parsed = parse_shape_request(query);
+        if (!config_.secret.empty() && !(parsed.request && parsed.request->has_secret &&
+                                         secret_matches(parsed.request->secret, config_.secret))) {
+            // The secret is checked before anything about the shape is said.
+            auto pairs = parse_query(query);
+            bool ok = false;
+            if (pairs)
+                for (auto &[k, v] : *pairs)
+                    if ((k == "secret" || k == "api_secret") && secret_matches(v, config_.secret))
+                        ok = true;
+            if (!ok) {
+                reply(json_error(401, "{\"message\":\"Unauthorized - Invalid API secret\"}"));
+                return;
+            }
+        }
+        if (!parsed.request) {
+            reply(invalid_request(parsed.field, parsed.error));
+            return;
+        }
+        if (parsed.request->live_sse || parsed.request->log != "full") {
+            reply(invalid_request(parsed.request->live_sse ? "live_sse" : "log",
+                                  "is not supported by this server yet"));
+            return;
+        }
+        shapes_.handle_get(*parsed.request, std::move(reply));
+    }
+
+    void send(Response r, http::verb method, const std::string &origin, bool shape_path = false)
+    {
+        auto response = std::make_shared<http::response<http::string_body>>();
+        response->result(r.status);
+        response->version(11);
+        response->keep_alive(keep_alive_);
+        for (auto &[name, value] : r.headers)
+            response->set(name, value);
+        response->set("access-control-allow-origin", origin.empty() ? "*" : origin);
+        response->set("access-control-allow-methods",
+                      shape_path ? "GET, POST, HEAD, DELETE, OPTIONS" : "GET, HEAD");
+        response->set("access-control-expose-headers", kExposedHeaders);
+        response->set("electric-server", "electric-shapes-sync");
+        if (method != http::verb::head)
+            response->body() = std::move(r.body);
+        response->prepare_payload();
+        if (method == http::verb::head)
+            response->content_length(r.body.size());
+        stream_.expires_after(kIoTimeout);
+        http::async_write(stream_, *response,
+                          [self = shared_from_this(), response](beast::error_code ec, size_t) {
+                              if (ec || !self->keep_alive_) {
+                                  self->close();
+                                  return;
+                              }
+                              self->read();
+                          });
+    }
+
+    void close()
+    {
+        beast::error_code ignored;
+        stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+        stream_.close();
+    }
+
+    beast::tcp_stream stream_;
+    beast::flat_buffer buffer_;
+    std::optional<http::request_parser<http::string_body>> parser_;
+    http::request<http::string_body> request_;
+    bool keep_alive_ = true;
+    const Config &config_;
+    Shapes &shapes_;
+    std::function<bool()> streaming_;
+};
+
+struct HttpServer::Impl {
+    asio::io_context &io;
+    const Config &config;
+    Shapes &shapes;
+    std::function<bool()> streaming;
+    tcp::acceptor acceptor;
+
+    Impl(asio::io_context &io_, const Config &config_, Shapes &shapes_, std::function<bool()> streaming_)
+        : io(io_), config(config_), shapes(shapes_), streaming(std::move(streaming_)), acceptor(io_)
+    {
+    }
+
+    void accept()
+    {
+        acceptor.async_accept([this](beast::error_code ec, tcp::socket socket) {
+            if (ec == asio::error::operation_aborted)
+                return;
+            if (!ec)
+                std::make_shared<Session>(std::move(socket), config, shapes, streaming)->run();
+            accept();
+        });
+    }
+};
+
+HttpServer::HttpServer(asio::io_context &io, const Config &config, Shapes &shapes, std::function<bool()> streaming)
+    : impl_(std::make_unique<Impl>(io, config, shapes, std::move(streaming)))
+{
+}
+
+HttpServer::~HttpServer() = default;
+
+void HttpServer::start()
+{
+    const Config &config = impl_->config;
+    tcp::acceptor &acceptor = impl_->acceptor;
+    beast::error_code ec;
+    asio::ip::address address;
+    if (config.listen_address.empty())
+        address = asio::ip::address_v6::any();
+    else
+        address = asio::ip::make_address(config.listen_address, ec);
+    tcp::endpoint endpoint(address, config.port);
+    acceptor.open(endpoint.protocol(), ec);
+    if (ec && config.listen_address.empty()) {  // no IPv6 here: every IPv4 address then
+        endpoint = tcp::endpoint(asio::ip::address_v4::any(), config.port);
+        ec.clear();
+        acceptor.open(endpoint.protocol(), ec);
+    }
+    if (!ec && endpoint.address().is_v6() && config.listen_address.empty())
+        acceptor.set_option(asio::ip::v6_only(false), ec);
+    if (!ec)
+        acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec)
+        acceptor.bind(endpoint, ec);
+    if (!ec)
+        acceptor.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec)
+        throw std::runtime_error("could not listen on port " + std::to_string(config.port) + ": " + ec.message());
+    impl_->accept();
+}
+
+void HttpServer::stop()
+{
+    beast::error_code ignored;
+    impl_->acceptor.close(ignored);
+}
+
+}  // namespace es::sync

@@ -1,0 +1,63 @@
+// electric-shapes-sync: ElectricSQL's HTTP shape API served from the electric_shapes plugin's
+// stream (SPEC section 8). Startup order: settings (exit 2 on a bad one), server checks and the
+// slot, shapes read back from disk, then HTTP and the stream on one event loop, so a request
+// never sees a half-started service. SIGINT and SIGTERM stop it.
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+
+#include "sync/http_server.hpp"
+#include "sync/log.hpp"
+#include "sync/pure/config.hpp"
+#include "sync/replication_stream.hpp"
+#include "sync/shapes.hpp"
+#include "sync/startup_checks.hpp"
+
+using namespace es::sync;
+
+int main(int argc, char **argv)
+{
+    std::vector<std::string> args(argv + 1, argv + argc);
+    ConfigOutcome outcome = parse_config(args, [](const char *name) { return std::getenv(name); });
+    if (outcome.help) {
+        std::cout << config_help();
+        return 0;
+    }
+    if (!outcome.config) {
+        std::cerr << "electric-shapes-sync: " << outcome.error << "\n";
+        return 2;
+    }
+    const Config config = *outcome.config;
+    log::set_level(config.log_level);
+
+    try {
+        uint64_t confirmed = check_server_and_slot(config);
+        boost::asio::io_context io;
+        Shapes shapes(io, config, confirmed);
+        shapes.restore();
+        ReplicationStream stream(io, config, shapes, confirmed);
+        HttpServer server(io, config, shapes, [&stream]() { return stream.streaming(); });
+        server.start();
+        stream.start();
+        log::info("listening", "\"port\":" + std::to_string(config.port) + ",\"slot\":" + log::quote(config.slot_name()));
+
+        boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+        signals.async_wait([&](const boost::system::error_code &, int) {
+            log::info("stopping");
+            server.stop();
+            stream.stop();
+            io.stop();
+        });
+        io.run();
+    } catch (const StartupError &e) {
+        std::cerr << "electric-shapes-sync: " << e.what() << "\n";
+        return 1;
+    } catch (const std::exception &e) {
+        std::cerr << "electric-shapes-sync: " << e.what() << "\n";
+        return 1;
+    }
+    return 0;
+}

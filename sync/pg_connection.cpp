@@ -1,0 +1,90 @@
+// libpq wrappers (see pg_connection.hpp).
+#include "sync/pg_connection.hpp"
+
+namespace es::sync {
+
+namespace {
+
+std::string trimmed(const char *text)
+{
+    std::string s = text ? text : "";
+    while (!s.empty() && (s.back() == '\n' || s.back() == ' '))
+        s.pop_back();
+    return s;
+}
+
+}  // namespace
+
+PgConnection::PgConnection(const std::string &url, bool replication)
+{
+    std::vector<const char *> keys = {"dbname", "fallback_application_name"};
+    std::vector<const char *> values = {url.c_str(), "electric-shapes-sync"};
+    if (replication) {
+        keys.push_back("replication");
+        values.push_back("database");
+    }
+    keys.push_back(nullptr);
+    values.push_back(nullptr);
+    // expand_dbname = 1: dbname holds the whole connection string, as psql takes it.
+    conn_ = PQconnectdbParams(keys.data(), values.data(), 1);
+    if (!conn_ || PQstatus(conn_) != CONNECTION_OK) {
+        std::string message = conn_ ? trimmed(PQerrorMessage(conn_)) : "out of memory";
+        if (conn_)
+            PQfinish(conn_);
+        conn_ = nullptr;
+        throw PgError("could not connect to the database: " + message, "08006");
+    }
+}
+
+PgConnection::~PgConnection()
+{
+    if (conn_)
+        PQfinish(conn_);
+}
+
+PgResult PgConnection::exec(const std::string &sql, const std::vector<std::optional<std::string>> &params)
+{
+    std::vector<const char *> values;
+    values.reserve(params.size());
+    for (const auto &p : params)
+        values.push_back(p ? p->c_str() : nullptr);
+    PgResult result(PQexecParams(conn_, sql.c_str(), static_cast<int>(values.size()), nullptr, values.data(),
+                                 nullptr, nullptr, 0));
+    ExecStatusType status = result ? PQresultStatus(result.get()) : PGRES_FATAL_ERROR;
+    if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK)
+        throw error_of(result.get(), conn_);
+    return result;
+}
+
+PgError error_of(const PGresult *result, PGconn *conn)
+{
+    if (!result)
+        return PgError(trimmed(PQerrorMessage(conn)), "08006");
+    const char *primary = PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY);
+    const char *sqlstate = PQresultErrorField(result, PG_DIAG_SQLSTATE);
+    const char *detail = PQresultErrorField(result, PG_DIAG_MESSAGE_DETAIL);
+    std::string message = primary ? primary : trimmed(PQresultErrorMessage(result));
+    if (detail)
+        message += " (" + std::string(detail) + ")";
+    return PgError(message, sqlstate ? sqlstate : "");
+}
+
+std::string text_array_literal(const std::vector<std::string> &items)
+{
+    std::string out = "{";
+    for (size_t i = 0; i < items.size(); i++) {
+        if (i)
+            out += ',';
+        out += '"';
+        for (char c : items[i]) {
+            if (c == '"' || c == '\\')
+                out += '\\';
+            out += c;
+        }
+        out += '"';
+    }
+    out += '}';
+    return out;
+}
+
+}  // namespace es::sync

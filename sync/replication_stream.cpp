@@ -1,0 +1,287 @@
+// The replication stream (see replication_stream.hpp). Reference: PostgreSQL's
+// pg_recvlogical.c and streamutil.c.
+#include "sync/replication_stream.hpp"
+
+#include <unistd.h>
+
+#include <boost/asio/post.hpp>
+
+#include <chrono>
+#include <cstring>
+
+#include "sync/log.hpp"
+#include "sync/pure/stream_message.hpp"
+#include "sync/shapes.hpp"
+#include "sync/startup_checks.hpp"
+
+namespace es::sync {
+
+namespace asio = boost::asio;
+
+namespace {
+
+constexpr int64_t kPostgresEpochUnixSeconds = 946684800;  // 2000-01-01
+
+uint64_t read_u64(const char *p)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = (v << 8) | static_cast<unsigned char>(p[i]);
+    return v;
+}
+
+void write_u64(char *p, uint64_t v)
+{
+    for (int i = 7; i >= 0; i--) {
+        p[i] = static_cast<char>(v & 0xFF);
+        v >>= 8;
+    }
+}
+
+int64_t now_postgres_micros()
+{
+    auto us = std::chrono::duration_cast<std::chrono::microseconds>(
+                  std::chrono::system_clock::now().time_since_epoch())
+                  .count();
+    return us - kPostgresEpochUnixSeconds * 1000000;
+}
+
+std::string lsn_text(uint64_t lsn)
+{
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%X/%X", static_cast<unsigned>(lsn >> 32), static_cast<unsigned>(lsn));
+    return buf;
+}
+
+}  // namespace
+
+ReplicationStream::ReplicationStream(asio::io_context &io, const Config &config, Shapes &shapes, uint64_t start_lsn)
+    : io_(io), config_(config), shapes_(shapes), feedback_timer_(io), retry_timer_(io), reported_lsn_(start_lsn)
+{
+}
+
+ReplicationStream::~ReplicationStream()
+{
+    stop();
+}
+
+void ReplicationStream::start()
+{
+    connect();
+    schedule_feedback();
+}
+
+void ReplicationStream::stop()
+{
+    stopped_ = true;
+    streaming_ = false;
+    feedback_timer_.cancel();
+    retry_timer_.cancel();
+    if (socket_) {
+        socket_->cancel();
+        socket_.reset();
+    }
+    if (conn_) {
+        PQfinish(conn_);
+        conn_ = nullptr;
+    }
+}
+
+void ReplicationStream::connect()
+{
+    if (stopped_)
+        return;
+    std::vector<const char *> keys = {"dbname", "replication", "application_name", nullptr};
+    std::vector<const char *> values = {config_.database_url.c_str(), "database", "electric-shapes-sync", nullptr};
+    conn_ = PQconnectdbParams(keys.data(), values.data(), 1);
+    if (PQstatus(conn_) != CONNECTION_OK) {
+        fail(std::string("could not connect for replication: ") + PQerrorMessage(conn_));
+        return;
+    }
+    // Start from the position the service confirmed: everything after it is either not on
+    // disk or will be recognised by its offset and skipped.
+    std::string command = "START_REPLICATION SLOT \"" + config_.slot_name() + "\" LOGICAL " + lsn_text(reported_lsn_) +
+                          " (\"include-transaction\" 'true', \"values\" 'text')";
+    PGresult *result = PQexec(conn_, command.c_str());
+    ExecStatusType status = PQresultStatus(result);
+    std::string error = PQresultErrorMessage(result);
+    PQclear(result);
+    if (status != PGRES_COPY_BOTH) {
+        fail("could not start replication: " + error);
+        return;
+    }
+    if (PQsetnonblocking(conn_, 1) != 0) {
+        fail("could not make the replication connection non-blocking");
+        return;
+    }
+    int fd = ::dup(PQsocket(conn_));
+    if (fd < 0) {
+        fail("could not watch the replication socket");
+        return;
+    }
+    socket_ = std::make_unique<asio::posix::stream_descriptor>(io_, fd);
+    streaming_ = true;
+    log::info("streaming", "\"slot\":" + log::quote(config_.slot_name()) + ",\"from\":" + log::quote(lsn_text(reported_lsn_)));
+    on_readable();  // libpq may already hold data read during the handshake
+}
+
+void ReplicationStream::wait_readable()
+{
+    if (!socket_)
+        return;
+    socket_->async_wait(asio::posix::stream_descriptor::wait_read, [this](const boost::system::error_code &ec) {
+        if (ec || stopped_)
+            return;
+        on_readable();
+    });
+}
+
+void ReplicationStream::on_readable()
+{
+    if (!conn_)
+        return;
+    if (!PQconsumeInput(conn_)) {
+        fail(std::string("replication connection lost: ") + PQerrorMessage(conn_));
+        return;
+    }
+    // Drain what libpq has, then make it durable at once: one fsync per read, not per message.
+    bool more = true;
+    for (int n = 0; n < 10000; n++) {
+        char *buffer = nullptr;
+        int length = PQgetCopyData(conn_, &buffer, 1);
+        if (length == 0) {
+            more = false;
+            break;
+        }
+        if (length == -1) {
+            PGresult *result = PQgetResult(conn_);
+            std::string error = result ? PQresultErrorMessage(result) : "";
+            PQclear(result);
+            fail("the server ended the replication stream " + error);
+            return;
+        }
+        if (length < 0) {
+            fail(std::string("replication stream error: ") + PQerrorMessage(conn_));
+            return;
+        }
+        try {
+            handle_copy_data(buffer, length);
+        } catch (const std::exception &e) {
+            PQfreemem(buffer);
+            fail(std::string("could not process the stream: ") + e.what());
+            return;
+        }
+        PQfreemem(buffer);
+    }
+    shapes_.sync_and_notify();
+    send_feedback(reply_requested_);
+    reply_requested_ = false;
+    if (!conn_)
+        return;
+    if (more)  // libpq still holds messages: the socket may never become readable for them
+        asio::post(io_, [this]() {
+            if (!stopped_)
+                on_readable();
+        });
+    else
+        wait_readable();
+}
+
+void ReplicationStream::handle_copy_data(const char *data, int length)
+{
+    if (length < 1)
+        return;
+    if (data[0] == 'k' && length >= 18) {
+        uint64_t wal_end = read_u64(data + 1);
+        shapes_.on_idle_position(wal_end);
+        if (data[17])
+            reply_requested_ = true;
+        return;
+    }
+    if (data[0] != 'w' || length < 25)
+        return;
+    uint64_t wal_start = read_u64(data + 1);
+    std::string_view text(data + 25, static_cast<size_t>(length - 25));
+    auto message = parse_stream_message(text);
+    if (!message) {
+        log::warning("unreadable stream message", "\"text\":" + log::quote(std::string(text.substr(0, 200))));
+        return;
+    }
+    switch (message->kind) {
+    case MessageKind::Begin:
+        shapes_.on_begin();
+        break;
+    case MessageKind::Row:
+        shapes_.on_row(*message);
+        break;
+    case MessageKind::Commit:
+        // The commit message is written at the end of the commit record: confirming it
+        // means the transaction is never sent again.
+        shapes_.on_commit(message->lsn, wal_start);
+        break;
+    case MessageKind::MustRefetch:
+        shapes_.on_must_refetch(*message);
+        break;
+    default:
+        break;
+    }
+}
+
+void ReplicationStream::send_feedback(bool force)
+{
+    if (!conn_ || !streaming_)
+        return;
+    uint64_t lsn = std::max(reported_lsn_, shapes_.confirmable_lsn());
+    int64_t now = now_postgres_micros();
+    if (!force && lsn == reported_lsn_ && now - last_feedback_us_ < 10 * 1000000)
+        return;
+    char message[1 + 8 * 4 + 1];
+    message[0] = 'r';
+    write_u64(message + 1, lsn);   // written
+    write_u64(message + 9, lsn);   // flushed: on disk, so the slot may move here
+    write_u64(message + 17, lsn);  // applied
+    write_u64(message + 25, static_cast<uint64_t>(now));
+    message[33] = 0;
+    if (PQputCopyData(conn_, message, sizeof message) <= 0 || PQflush(conn_) < 0) {
+        fail(std::string("could not send a status update: ") + PQerrorMessage(conn_));
+        return;
+    }
+    reported_lsn_ = lsn;
+    last_feedback_us_ = now;
+}
+
+void ReplicationStream::schedule_feedback()
+{
+    feedback_timer_.expires_after(std::chrono::seconds(1));
+    feedback_timer_.async_wait([this](const boost::system::error_code &ec) {
+        if (ec || stopped_)
+            return;
+        send_feedback(false);
+        schedule_feedback();
+    });
+}
+
+void ReplicationStream::fail(const std::string &message)
+{
+    log::error("replication stream failed; reconnecting", "\"error\":" + log::quote(message));
+    streaming_ = false;
+    shapes_.on_stream_reset();
+    if (socket_) {
+        socket_->cancel();
+        socket_.reset();
+    }
+    if (conn_) {
+        PQfinish(conn_);
+        conn_ = nullptr;
+    }
+    if (stopped_)
+        return;
+    retry_timer_.expires_after(std::chrono::seconds(1));
+    retry_timer_.async_wait([this](const boost::system::error_code &ec) {
+        if (ec || stopped_)
+            return;
+        connect();
+    });
+}
+
+}  // namespace es::sync

@@ -1,0 +1,218 @@
+// Shape creation on a worker thread (see shape_creation.hpp).
+#include "sync/shape_creation.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include "sync/log.hpp"
+#include "sync/pg_connection.hpp"
+#include "sync/shape_log.hpp"
+
+namespace es::sync {
+
+namespace {
+
+// The column types of the shape's relation as Electric's electric-schema header gives them:
+// {col: {type, dims?, not_null?, pk_index?}}, for arrays the element type and dims.
+const char *kSchemaQuery =
+    "SELECT a.attname, "
+    "       CASE WHEN t.typcategory = 'A' THEN et.typname ELSE t.typname END, "
+    "       CASE WHEN t.typcategory = 'A' THEN GREATEST(a.attndims, 1) ELSE 0 END, "
+    "       a.attnotnull, "
+    "       (SELECT k.n - 1 FROM pg_catalog.pg_index i, "
+    "               LATERAL pg_catalog.unnest(i.indkey) WITH ORDINALITY AS k(att, n) "
+    "         WHERE i.indrelid = a.attrelid AND i.indisprimary AND k.att = a.attnum) "
+    "  FROM pg_catalog.pg_attribute a "
+    "  JOIN pg_catalog.pg_type t ON t.oid = a.atttypid "
+    "  LEFT JOIN pg_catalog.pg_type et ON et.oid = t.typelem "
+    " WHERE a.attrelid = $1::pg_catalog.oid AND a.attnum > 0 AND NOT a.attisdropped "
+    "   AND ($2::pg_catalog.text[] IS NULL OR a.attname = ANY ($2::pg_catalog.text[])) "
+    " ORDER BY a.attnum";
+
+std::string schema_json(PgConnection &conn, const std::string &oid, const std::string &name)
+{
+    auto columns = conn.exec("SELECT columns::pg_catalog.text FROM electric_shapes.shapes WHERE name = $1", {name});
+    std::optional<std::string> selected;
+    if (PQntuples(columns.get()) == 1 && !PQgetisnull(columns.get(), 0, 0))
+        selected = PQgetvalue(columns.get(), 0, 0);
+    auto result = conn.exec(kSchemaQuery, {oid, selected});
+    nlohmann::json schema = nlohmann::json::object();
+    for (int i = 0; i < PQntuples(result.get()); i++) {
+        nlohmann::json column = {{"type", PQgetvalue(result.get(), i, 1)}};
+        int dims = std::atoi(PQgetvalue(result.get(), i, 2));
+        if (dims > 0)
+            column["dims"] = dims;
+        if (std::string(PQgetvalue(result.get(), i, 3)) == "t")
+            column["not_null"] = true;
+        if (!PQgetisnull(result.get(), i, 4))
+            column["pk_index"] = std::atoi(PQgetvalue(result.get(), i, 4));
+        schema[PQgetvalue(result.get(), i, 0)] = column;
+    }
+    return schema.dump();
+}
+
+// Streams shape_snapshot's rows into dir/snapshot.jsonl (row by row: a large shape never sits
+// in memory), fsyncs it, and returns the snapshot-end bounds.
+SnapshotBounds write_snapshot(PgConnection &conn, const std::string &name, const std::string &dir, uint64_t &rows)
+{
+    std::string path = dir + "/snapshot.jsonl";
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0)
+        throw StorageError("could not create \"" + path + "\": " + std::strerror(errno));
+    std::string buffer;
+    auto flush = [&]() {
+        size_t done = 0;
+        while (done < buffer.size()) {
+            ssize_t n = ::write(fd, buffer.data() + done, buffer.size() - done);
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n < 0)
+                throw StorageError("could not write \"" + path + "\": " + std::strerror(errno));
+            done += static_cast<size_t>(n);
+        }
+        buffer.clear();
+    };
+    PGconn *pg = conn.get();
+    std::optional<SnapshotBounds> bounds;
+    try {
+        const char *values[] = {name.c_str()};
+        if (!PQsendQueryParams(pg, "SELECT s FROM electric_shapes.shape_snapshot($1) AS s", 1, nullptr, values,
+                               nullptr, nullptr, 0) ||
+            !PQsetSingleRowMode(pg))
+            throw PgError(PQerrorMessage(pg));
+        std::optional<PgError> error;
+        while (PGresult *raw = PQgetResult(pg)) {
+            PgResult result(raw);
+            ExecStatusType status = PQresultStatus(raw);
+            if (status == PGRES_SINGLE_TUPLE) {
+                std::string_view line(PQgetvalue(raw, 0, 0), static_cast<size_t>(PQgetlength(raw, 0, 0)));
+                auto message = parse_stream_message(line);
+                if (!message)
+                    error = PgError("shape_snapshot returned a message the service cannot read");
+                else if (message->kind == MessageKind::Row) {
+                    buffer += message->client_json;
+                    buffer += '\n';
+                    rows++;
+                    if (buffer.size() > (1 << 20))
+                        flush();
+                } else if (message->kind == MessageKind::SnapshotEnd) {
+                    bounds = SnapshotBounds{message->xmin, message->xmax, {message->xip.begin(), message->xip.end()}};
+                }
+            } else if (status != PGRES_TUPLES_OK && !error) {
+                error = error_of(raw, pg);
+            }
+        }
+        if (error)
+            throw *error;
+        if (!bounds)
+            throw PgError("shape_snapshot returned no snapshot-end message");
+        flush();
+        if (::fsync(fd) != 0)
+            throw StorageError("could not fsync \"" + path + "\": " + std::strerror(errno));
+    } catch (...) {
+        ::close(fd);
+        throw;
+    }
+    ::close(fd);
+    return *bounds;
+}
+
+}  // namespace
+
+std::string ShapeDefinition::key() const
+{
+    nlohmann::json k = {table, where ? nlohmann::json(*where) : nlohmann::json(),
+                        columns ? nlohmann::json(*columns) : nlohmann::json(), replica};
+    return k.dump();
+}
+
+std::string ShapeDefinition::to_json() const
+{
+    nlohmann::json j = {{"table", table}, {"replica", replica}};
+    j["where"] = where ? nlohmann::json(*where) : nlohmann::json();
+    j["columns"] = columns ? nlohmann::json(*columns) : nlohmann::json();
+    return j.dump();
+}
+
+CreationResult create_shape_with_snapshot(const std::string &database_url, const std::string &name,
+                                          const ShapeDefinition &definition, const std::string &dir,
+                                          const std::string &handle)
+{
+    CreationResult result;
+    bool created = false;
+    std::optional<PgConnection> conn;
+    try {
+        conn.emplace(database_url);
+        std::string oid;
+        try {
+            auto resolved = conn->exec(
+                "SELECT c.oid::pg_catalog.text FROM pg_catalog.pg_class c "
+                " WHERE c.oid = pg_catalog.to_regclass($1)",
+                {definition.table});
+            if (PQntuples(resolved.get()) == 0) {
+                result.error_field = "table";
+                result.error = "relation \"" + definition.table + "\" does not exist";
+                return result;
+            }
+            oid = PQgetvalue(resolved.get(), 0, 0);
+        } catch (const PgError &e) {
+            if (e.sqlstate.rfind("08", 0) == 0)
+                throw;
+            result.error_field = "table";
+            result.error = e.what();
+            return result;
+        }
+        try {
+            conn->exec("SELECT electric_shapes.create_shape($1, $2::pg_catalog.oid::pg_catalog.regclass, $3, "
+                       "$4::pg_catalog.text[], $5)",
+                       {name, oid, definition.where,
+                        definition.columns ? std::optional<std::string>(text_array_literal(*definition.columns))
+                                           : std::nullopt,
+                        definition.replica});
+            created = true;
+        } catch (const PgError &e) {
+            if (e.sqlstate.rfind("08", 0) == 0 || e.sqlstate.rfind("53", 0) == 0 || e.sqlstate.rfind("57", 0) == 0)
+                throw;
+            result.error_field = definition.where ? "where" : definition.columns ? "columns" : "table";
+            result.error = e.what();
+            return result;
+        }
+        result.schema_json = schema_json(*conn, oid, name);
+        if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
+            throw StorageError("could not create directory \"" + dir + "\": " + std::strerror(errno));
+        result.bounds = write_snapshot(*conn, name, dir, result.rows);
+        nlohmann::json meta = {{"handle", handle},
+                               {"name", name},
+                               {"definition", nlohmann::json::parse(definition.to_json())},
+                               {"schema", result.schema_json},
+                               {"xmin", result.bounds.xmin},
+                               {"xmax", result.bounds.xmax},
+                               {"xip", std::vector<uint64_t>(result.bounds.xip.begin(), result.bounds.xip.end())}};
+        write_file_atomically(dir + "/shape.json", meta.dump());
+        result.ok = true;
+        return result;
+    } catch (const std::exception &e) {
+        result.server_error = true;
+        result.error = e.what();
+    }
+    if (created)
+        drop_owned_shape(database_url, name);
+    return result;
+}
+
+void drop_owned_shape(const std::string &database_url, const std::string &name)
+{
+    try {
+        PgConnection conn(database_url);
+        conn.exec("SELECT electric_shapes.drop_shape($1, true)", {name});
+    } catch (const std::exception &e) {
+        log::warning("could not drop shape", "\"shape\":" + log::quote(name) + ",\"error\":" + log::quote(e.what()));
+    }
+}
+
+}  // namespace es::sync

@@ -1,0 +1,46 @@
+// Making a shape: the blocking SQL that runs on a worker thread, off the event loop, with a
+// connection of its own: resolve the table, electric_shapes.create_shape (so PostgreSQL parses
+// and checks the where clause and columns), read the column types for electric-schema, and write
+// shape_snapshot's rows to the shape's snapshot file. Everything it produces is on disk, fsynced,
+// before it reports success; on failure after create_shape it drops the shape again.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sync/pure/stream_message.hpp"
+
+namespace es::sync {
+
+// What a client asked for, with params[n] already bound into where.
+struct ShapeDefinition {
+    std::string table;
+    std::optional<std::string> where;
+    std::optional<std::vector<std::string>> columns;
+    std::string replica = "default";
+
+    // Equal for requests that must share a shape.
+    std::string key() const;
+    std::string to_json() const;
+};
+
+struct CreationResult {
+    bool ok = false;
+    std::string error_field;  // table, where or columns: the input PostgreSQL refused
+    std::string error;        // PostgreSQL's message, or the service's
+    bool server_error = false;  // the database or the disk failed, not the request
+    SnapshotBounds bounds;
+    std::string schema_json;  // the electric-schema header
+    uint64_t rows = 0;
+};
+
+// Creates shape name for definition and fills dir (which it creates). Never throws.
+CreationResult create_shape_with_snapshot(const std::string &database_url, const std::string &name,
+                                          const ShapeDefinition &definition, const std::string &dir,
+                                          const std::string &handle);
+
+// Drops shape name if it exists (if_exists), on a connection of its own. Never throws; logs.
+void drop_owned_shape(const std::string &database_url, const std::string &name);
+
+}  // namespace es::sync

@@ -1,0 +1,206 @@
+// Shape log files (see shape_log.hpp).
+#include "sync/shape_log.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "sync/pure/stream_message.hpp"
+
+namespace es::sync {
+
+namespace {
+
+[[noreturn]] void fail(const std::string &what, const std::string &path)
+{
+    throw StorageError(what + " \"" + path + "\": " + std::strerror(errno));
+}
+
+void write_all(int fd, const char *data, size_t size, const std::string &path)
+{
+    while (size > 0) {
+        ssize_t n = ::write(fd, data, size);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            fail("could not write", path);
+        }
+        data += n;
+        size -= static_cast<size_t>(n);
+    }
+}
+
+std::string read_range(int fd, uint64_t position, size_t length, const std::string &path)
+{
+    std::string out(length, '\0');
+    size_t done = 0;
+    while (done < length) {
+        ssize_t n = ::pread(fd, &out[done], length - done, static_cast<off_t>(position + done));
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            fail("could not read", path);
+        }
+        if (n == 0)
+            throw StorageError("unexpected end of \"" + path + "\"");
+        done += static_cast<size_t>(n);
+    }
+    return out;
+}
+
+// Newlines between messages become commas (a message holds no raw newline: JSON escapes them).
+std::string joined(std::string bytes)
+{
+    if (!bytes.empty() && bytes.back() == '\n')
+        bytes.pop_back();
+    for (char &c : bytes)
+        if (c == '\n')
+            c = ',';
+    return bytes;
+}
+
+}  // namespace
+
+void fsync_directory(const std::string &dir)
+{
+    int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
+    if (fd < 0)
+        fail("could not open directory", dir);
+    if (::fsync(fd) != 0) {
+        ::close(fd);
+        fail("could not fsync directory", dir);
+    }
+    ::close(fd);
+}
+
+void write_file_atomically(const std::string &path, const std::string &text)
+{
+    std::string tmp = path + ".tmp";
+    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (fd < 0)
+        fail("could not create", tmp);
+    try {
+        write_all(fd, text.data(), text.size(), tmp);
+        if (::fsync(fd) != 0)
+            fail("could not fsync", tmp);
+    } catch (...) {
+        ::close(fd);
+        throw;
+    }
+    ::close(fd);
+    if (::rename(tmp.c_str(), path.c_str()) != 0)
+        fail("could not rename", tmp);
+    fsync_directory(path.substr(0, path.rfind('/')));
+}
+
+ShapeLog::ShapeLog(const std::string &dir) : path_(dir + "/log.jsonl")
+{
+    fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd_ < 0)
+        fail("could not open", path_);
+    load();
+}
+
+ShapeLog::~ShapeLog()
+{
+    if (fd_ >= 0)
+        ::close(fd_);
+}
+
+void ShapeLog::load()
+{
+    struct stat st;
+    if (::fstat(fd_, &st) != 0)
+        fail("could not stat", path_);
+    uint64_t size = static_cast<uint64_t>(st.st_size);
+    std::string bytes = size ? read_range(fd_, 0, size, path_) : std::string();
+    uint64_t position = 0;
+    while (position < bytes.size()) {
+        size_t newline = bytes.find('\n', position);
+        if (newline == std::string::npos)
+            break;  // a torn last line: cut below
+        auto message = parse_stream_message(std::string_view(bytes).substr(position, newline - position));
+        if (!message || message->kind != MessageKind::Row)
+            break;  // unreadable: the tail from here is cut
+        LogOffset offset = LogOffset::at(message->lsn, message->op_position);
+        if (!entries_.empty() && !(entries_.back().offset < offset))
+            break;
+        entries_.push_back({offset, position, static_cast<uint32_t>(newline - position)});
+        position = newline + 1;
+    }
+    if (position < size) {
+        if (::ftruncate(fd_, static_cast<off_t>(position)) != 0 || ::fsync(fd_) != 0)
+            fail("could not cut the torn tail of", path_);
+    }
+    end_ = position;
+    visible_ = entries_.size();
+}
+
+void ShapeLog::append(const LogOffset &offset, const std::string &json)
+{
+    std::string line = json + "\n";
+    if (::pwrite(fd_, line.data(), line.size(), static_cast<off_t>(end_)) != static_cast<ssize_t>(line.size()))
+        fail("could not write", path_);
+    entries_.push_back({offset, end_, static_cast<uint32_t>(json.size())});
+    end_ += line.size();
+    pending_++;
+}
+
+void ShapeLog::sync()
+{
+    if (pending_ == 0)
+        return;
+    if (::fdatasync(fd_) != 0)
+        fail("could not fsync", path_);
+    visible_ = entries_.size();
+    pending_ = 0;
+}
+
+LogOffset ShapeLog::last_offset() const
+{
+    return visible_ == 0 ? LogOffset::snapshot_end() : entries_[visible_ - 1].offset;
+}
+
+std::string ShapeLog::read_after(const LogOffset &offset, LogOffset &last) const
+{
+    // First visible entry with an offset greater than the client's.
+    size_t lo = 0, hi = visible_;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (entries_[mid].offset <= offset)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo >= visible_)
+        return {};
+    const Entry &first = entries_[lo], &final = entries_[visible_ - 1];
+    last = final.offset;
+    return joined(read_range(fd_, first.position, final.position + final.length + 1 - first.position, path_));
+}
+
+std::string read_snapshot_messages(const std::string &dir)
+{
+    std::string path = dir + "/snapshot.jsonl";
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        fail("could not open", path);
+    struct stat st;
+    if (::fstat(fd, &st) != 0) {
+        ::close(fd);
+        fail("could not stat", path);
+    }
+    std::string bytes;
+    try {
+        bytes = read_range(fd, 0, static_cast<size_t>(st.st_size), path);
+    } catch (...) {
+        ::close(fd);
+        throw;
+    }
+    ::close(fd);
+    return joined(std::move(bytes));
+}
+
+}  // namespace es::sync

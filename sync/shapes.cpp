@@ -1,0 +1,503 @@
+// The service's shapes (see shapes.hpp).
+#include "sync/shapes.hpp"
+
+#include <boost/asio/post.hpp>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <set>
+
+#include <nlohmann/json.hpp>
+
+#include "sync/log.hpp"
+#include "sync/pg_connection.hpp"
+#include "sync/pure/live_cursor.hpp"
+#include "sync/pure/where_params.hpp"
+
+namespace es::sync {
+
+namespace asio = boost::asio;
+namespace fs = std::filesystem;
+
+struct Shapes::Shape {
+    enum class State { Creating, Ready, Failed, Gone };
+    std::string key, handle, name, dir;
+    ShapeDefinition definition;
+    State state = State::Creating;
+    SnapshotBounds bounds;
+    std::string schema_json;
+    std::unique_ptr<ShapeLog> log;
+    LogOffset last_appended = LogOffset::snapshot_end();
+    std::vector<Staged> pending;  // committed messages waiting for the snapshot
+    uint64_t hold_lsn = 0;        // while Creating: the slot is not confirmed past this
+    std::string rotated_to;       // when Gone: the handle of the shape that replaced it
+    CreationResult failure;
+    std::list<std::shared_ptr<Waiter>> waiters;
+};
+
+struct Shapes::Waiter {
+    ShapeRequest request;
+    Responder respond;
+    std::unique_ptr<asio::steady_timer> timer;
+    bool done = false;
+};
+
+namespace {
+
+Response must_refetch_response(const std::string &handle)
+{
+    Response r;
+    r.status = 409;
+    r.set("content-type", "application/json");
+    r.set("electric-handle", handle);
+    r.set("cache-control", "public, max-age=60, must-revalidate");
+    r.body = "[" + must_refetch_message() + "]";
+    return r;
+}
+
+Response creation_failure_response(const CreationResult &failure)
+{
+    if (failure.server_error) {
+        Response r = json_error(503, nlohmann::json({{"message", "Unable to create the shape: " + failure.error}})
+                                         .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+        r.set("retry-after", "1");
+        return r;
+    }
+    return invalid_request(failure.error_field, failure.error);
+}
+
+uint64_t unix_micros()
+{
+    return static_cast<uint64_t>(
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count());
+}
+
+uint32_t cursor_jitter()
+{
+    static std::mt19937 rng(std::random_device{}());
+    return std::uniform_int_distribution<uint32_t>(1, 3600)(rng);
+}
+
+}  // namespace
+
+Shapes::Shapes(asio::io_context &io, const Config &config, uint64_t confirmed_lsn)
+    : io_(io), config_(config), workers_(2), shapes_dir_(config.storage_dir + "/shapes"),
+      durable_lsn_(confirmed_lsn), last_seen_lsn_(confirmed_lsn), committed_lsn_(confirmed_lsn)
+{
+}
+
+Shapes::~Shapes()
+{
+    workers_.join();
+}
+
+std::string Shapes::new_handle(const std::string &key)
+{
+    uint64_t micros = unix_micros();
+    if (micros <= last_handle_micros_)
+        micros = last_handle_micros_ + 1;
+    last_handle_micros_ = micros;
+    return std::to_string(std::hash<std::string>{}(key) % 100000000) + "-" + std::to_string(micros);
+}
+
+void Shapes::restore()
+{
+    fs::create_directories(shapes_dir_);
+    PgConnection conn(config_.database_url);
+    std::string prefix = config_.shape_prefix();
+    auto owned_result = conn.exec(
+        "SELECT name FROM electric_shapes.shapes WHERE pg_catalog.left(name, pg_catalog.length($1)) = $1", {prefix});
+    std::set<std::string> owned;
+    for (int i = 0; i < PQntuples(owned_result.get()); i++)
+        owned.insert(PQgetvalue(owned_result.get(), i, 0));
+
+    for (const auto &entry : fs::directory_iterator(shapes_dir_)) {
+        std::string dir = entry.path().string();
+        std::ifstream in(dir + "/shape.json");
+        nlohmann::json meta = in ? nlohmann::json::parse(in, nullptr, false) : nlohmann::json();
+        if (meta.is_discarded() || !meta.is_object() || !meta.contains("name") ||
+            !owned.count(meta.value("name", std::string()))) {
+            // A snapshot a crash interrupted, or a shape dropped behind the service's back.
+            log::info("removing incomplete shape files", "\"dir\":" + log::quote(dir));
+            fs::remove_all(entry.path());
+            continue;
+        }
+        auto shape = std::make_shared<Shape>();
+        shape->handle = meta["handle"].get<std::string>();
+        shape->name = meta["name"].get<std::string>();
+        shape->dir = dir;
+        const auto &d = meta["definition"];
+        shape->definition.table = d["table"].get<std::string>();
+        if (!d["where"].is_null())
+            shape->definition.where = d["where"].get<std::string>();
+        if (!d["columns"].is_null())
+            shape->definition.columns = d["columns"].get<std::vector<std::string>>();
+        shape->definition.replica = d["replica"].get<std::string>();
+        shape->key = shape->definition.key();
+        shape->schema_json = meta["schema"].get<std::string>();
+        shape->bounds.xmin = meta["xmin"].get<uint64_t>();
+        shape->bounds.xmax = meta["xmax"].get<uint64_t>();
+        for (uint64_t x : meta["xip"])
+            shape->bounds.xip.insert(x);
+        shape->log = std::make_unique<ShapeLog>(dir);
+        shape->last_appended = shape->log->last_offset();
+        shape->state = Shape::State::Ready;
+        owned.erase(shape->name);
+        size_t dash = shape->handle.find('-');
+        if (dash != std::string::npos)
+            last_handle_micros_ = std::max<uint64_t>(last_handle_micros_, std::stoull(shape->handle.substr(dash + 1)));
+        by_key_[shape->key] = shape;
+        by_name_[shape->name] = shape;
+        log::info("restored shape", "\"handle\":" + log::quote(shape->handle) +
+                                        ",\"messages\":" + std::to_string(shape->log->size()));
+    }
+    for (const auto &name : owned) {
+        log::info("dropping shape without files", "\"shape\":" + log::quote(name));
+        conn.exec("SELECT electric_shapes.drop_shape($1, true)", {name});
+    }
+}
+
+Shapes::ShapePtr Shapes::start_shape(const ShapeDefinition &definition, const std::string &key)
+{
+    auto shape = std::make_shared<Shape>();
+    shape->key = key;
+    shape->definition = definition;
+    shape->handle = new_handle(key);
+    shape->name = config_.shape_prefix() + shape->handle;
+    shape->dir = shapes_dir_ + "/" + shape->handle;
+    shape->hold_lsn = confirmable_lsn();
+    by_key_[key] = shape;
+    by_name_[shape->name] = shape;
+    log::info("creating shape", "\"handle\":" + log::quote(shape->handle) + ",\"definition\":" + definition.to_json());
+    asio::post(workers_, [this, shape, url = config_.database_url, name = shape->name, definition,
+                          dir = shape->dir, handle = shape->handle]() {
+        CreationResult result = create_shape_with_snapshot(url, name, definition, dir, handle);
+        asio::post(io_, [this, shape, result = std::move(result)]() mutable {
+            finish_creation(shape, std::move(result));
+        });
+    });
+    return shape;
+}
+
+void Shapes::finish_creation(const ShapePtr &shape, CreationResult result)
+{
+    if (shape->state == Shape::State::Gone) {
+        discard(shape);
+        return;
+    }
+    if (!result.ok) {
+        log::info("shape refused", "\"handle\":" + log::quote(shape->handle) + ",\"error\":" + log::quote(result.error));
+        shape->state = Shape::State::Failed;
+        shape->failure = std::move(result);
+        shape->pending.clear();
+        auto it = by_key_.find(shape->key);
+        if (it != by_key_.end() && it->second == shape)
+            by_key_.erase(it);
+        by_name_.erase(shape->name);
+        wake(shape);
+        return;
+    }
+    try {
+        shape->bounds = result.bounds;
+        shape->schema_json = result.schema_json;
+        shape->log = std::make_unique<ShapeLog>(shape->dir);
+        for (const Staged &m : shape->pending) {
+            if (visible_in_snapshot(shape->bounds, m.xid) || !(shape->last_appended < m.offset))
+                continue;
+            shape->log->append(m.offset, *m.json);
+            shape->last_appended = m.offset;
+        }
+        shape->pending.clear();
+        shape->log->sync();
+        shape->state = Shape::State::Ready;
+        log::info("shape ready", "\"handle\":" + log::quote(shape->handle) + ",\"rows\":" + std::to_string(result.rows));
+    } catch (const std::exception &e) {
+        result.ok = false;
+        result.server_error = true;
+        result.error = e.what();
+        shape->state = Shape::State::Gone;  // its files cannot be trusted: drop it whole
+        shape->failure = result;
+        by_key_.erase(shape->key);
+        by_name_.erase(shape->name);
+        discard(shape);
+    }
+    wake(shape);
+}
+
+void Shapes::discard(const ShapePtr &shape)
+{
+    shape->log.reset();
+    asio::post(workers_, [url = config_.database_url, name = shape->name, dir = shape->dir]() {
+        drop_owned_shape(url, name);
+        std::error_code ignored;
+        fs::remove_all(dir, ignored);
+    });
+}
+
+void Shapes::handle_get(const ShapeRequest &request, Responder respond)
+{
+    ShapeDefinition definition;
+    definition.table = request.table;
+    if (request.where) {
+        BoundWhere bound = bind_where_params(*request.where, request.params);
+        if (!bound.error.empty()) {
+            respond(invalid_request("where", bound.error));
+            return;
+        }
+        definition.where = bound.sql;
+    }
+    definition.columns = request.columns;
+    definition.replica = request.replica;
+    std::string key = definition.key();
+    auto it = by_key_.find(key);
+    ShapePtr shape = it != by_key_.end() ? it->second : start_shape(definition, key);
+    if (!request.offset.before_all && request.handle != shape->handle) {
+        respond(must_refetch_response(shape->handle));
+        return;
+    }
+    if (shape->state == Shape::State::Creating)
+        wait(shape, request, std::move(respond), false);
+    else
+        serve(shape, request, std::move(respond));
+}
+
+void Shapes::serve(const ShapePtr &shape, const ShapeRequest &request, Responder respond)
+{
+    switch (shape->state) {
+    case Shape::State::Creating:
+        wait(shape, request, std::move(respond), false);
+        return;
+    case Shape::State::Failed:
+        respond(creation_failure_response(shape->failure));
+        return;
+    case Shape::State::Gone:
+        if (shape->rotated_to.empty())
+            respond(creation_failure_response(shape->failure));
+        else
+            respond(must_refetch_response(shape->rotated_to));
+        return;
+    case Shape::State::Ready:
+        break;
+    }
+    try {
+        if (!request.offset.before_all) {
+            LogOffset last = shape->log->last_offset();
+            if (last < request.offset) {
+                respond(invalid_request("offset", "out of bounds for this shape"));
+                return;
+            }
+            if (request.live && !(request.offset < last)) {
+                wait(shape, request, std::move(respond), true);
+                return;
+            }
+        }
+        respond(shape_response(shape, request));
+    } catch (const std::exception &e) {
+        log::error("could not read shape log", "\"handle\":" + log::quote(shape->handle) + ",\"error\":" + log::quote(e.what()));
+        respond(json_error(500, "{\"error\":\"Internal server error\"}"));
+    }
+}
+
+Response Shapes::shape_response(const ShapePtr &shape, const ShapeRequest &request) const
+{
+    Response r;
+    r.set("content-type", "application/json");
+    r.set("electric-handle", shape->handle);
+    LogOffset offset = request.offset;
+    bool has_data = false;
+    if (request.offset.before_all) {
+        std::string rows = read_snapshot_messages(shape->dir);
+        r.body = "[" + rows + (rows.empty() ? "" : ",") + snapshot_end_message(shape->bounds) + "]";
+        offset = LogOffset::snapshot_end();
+        has_data = true;
+        r.set("cache-control", "public, max-age=604800, s-maxage=3600, stale-while-revalidate=2629746");
+    } else {
+        LogOffset last = request.offset;
+        std::string messages = shape->log->read_after(request.offset, last);
+        has_data = !messages.empty();
+        offset = last;
+        uint64_t seen = std::max(last_seen_lsn_, offset.op == LogOffset::kInf ? 0 : offset.tx);
+        r.body = "[" + messages + (messages.empty() ? "" : ",") + up_to_date_message(seen) + "]";
+        r.set("electric-up-to-date", "");
+        r.set("cache-control", request.live ? "public, max-age=5, stale-while-revalidate=5"
+                                            : "public, max-age=60, stale-while-revalidate=300");
+    }
+    r.set("electric-offset", offset.str());
+    r.set("electric-has-data", has_data ? "true" : "false");
+    if (request.live) {
+        int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+        r.set("electric-cursor", next_live_cursor(now, config_.long_poll_timeout_ms, request.cursor, cursor_jitter()));
+    } else {
+        r.set("electric-schema", shape->schema_json);
+    }
+    std::string etag = shape->handle + ":" + request.offset.str() + ":" + offset.str();
+    if (!has_data)
+        etag += ":" + std::to_string(unix_micros());  // a response with no change never revalidates
+    r.set("etag", "\"" + etag + "\"");
+    return r;
+}
+
+void Shapes::wait(const ShapePtr &shape, const ShapeRequest &request, Responder respond, bool for_data)
+{
+    auto waiter = std::make_shared<Waiter>();
+    waiter->request = request;
+    waiter->respond = std::move(respond);
+    if (for_data) {
+        waiter->timer = std::make_unique<asio::steady_timer>(io_);
+        waiter->timer->expires_after(std::chrono::milliseconds(config_.long_poll_timeout_ms));
+        std::weak_ptr<Shape> weak_shape = shape;
+        waiter->timer->async_wait([this, waiter, weak_shape](const boost::system::error_code &ec) {
+            if (ec || waiter->done)
+                return;
+            waiter->done = true;
+            ShapePtr shape = weak_shape.lock();
+            if (!shape) {
+                waiter->respond(json_error(503, "{\"message\":\"shape gone\"}"));
+                return;
+            }
+            shape->waiters.remove(waiter);
+            if (shape->state != Shape::State::Ready) {
+                serve(shape, waiter->request, std::move(waiter->respond));
+                return;
+            }
+            // Nothing new within the timeout: up-to-date at the same offset.
+            try {
+                waiter->respond(shape_response(shape, waiter->request));
+            } catch (const std::exception &e) {
+                waiter->respond(json_error(500, "{\"error\":\"Internal server error\"}"));
+            }
+        });
+    }
+    shape->waiters.push_back(std::move(waiter));
+}
+
+void Shapes::wake(const ShapePtr &shape)
+{
+    auto waiters = std::move(shape->waiters);
+    shape->waiters.clear();
+    for (auto &waiter : waiters) {
+        if (waiter->done)
+            continue;
+        waiter->done = true;
+        if (waiter->timer)
+            waiter->timer->cancel();
+        serve(shape, waiter->request, std::move(waiter->respond));
+    }
+}
+
+void Shapes::rotate(const ShapePtr &shape)
+{
+    if (shape->state == Shape::State::Gone || shape->state == Shape::State::Failed)
+        return;
+    bool creating = shape->state == Shape::State::Creating;
+    ShapePtr replacement = start_shape(shape->definition, shape->key);
+    log::info("shape rotated", "\"handle\":" + log::quote(shape->handle) + ",\"new_handle\":" +
+                                   log::quote(replacement->handle));
+    shape->state = Shape::State::Gone;
+    shape->rotated_to = replacement->handle;
+    shape->pending.clear();
+    by_name_.erase(shape->name);
+    dirty_.erase(std::remove(dirty_.begin(), dirty_.end(), shape), dirty_.end());
+    if (!creating)
+        discard(shape);  // else finish_creation discards it once its worker is done
+    wake(shape);
+}
+
+void Shapes::on_begin()
+{
+    in_transaction_ = true;
+}
+
+void Shapes::on_row(const StreamMessage &message)
+{
+    std::shared_ptr<const std::string> json;
+    LogOffset offset = LogOffset::at(message.lsn, message.op_position);
+    for (const auto &name : message.shapes) {
+        auto it = by_name_.find(name);
+        if (it == by_name_.end())
+            continue;
+        if (!json)
+            json = std::make_shared<const std::string>(message.client_json);
+        transaction_.push_back({it->second, offset, message.xid, json});
+    }
+}
+
+void Shapes::on_commit(uint64_t commit_lsn, uint64_t end_lsn)
+{
+    for (Staged &m : transaction_) {
+        const ShapePtr &shape = m.shape;
+        if (shape->state == Shape::State::Creating) {
+            shape->pending.push_back(m);
+        } else if (shape->state == Shape::State::Ready) {
+            if (visible_in_snapshot(shape->bounds, m.xid) || !(shape->last_appended < m.offset))
+                continue;
+            shape->log->append(m.offset, *m.json);
+            shape->last_appended = m.offset;
+            if (std::find(dirty_.begin(), dirty_.end(), shape) == dirty_.end())
+                dirty_.push_back(shape);
+        }
+    }
+    transaction_.clear();
+    in_transaction_ = false;
+    last_seen_lsn_ = std::max(last_seen_lsn_, commit_lsn);
+    committed_lsn_ = std::max(committed_lsn_, end_lsn);
+}
+
+void Shapes::on_must_refetch(const StreamMessage &message)
+{
+    for (const auto &name : message.shapes) {
+        auto it = by_name_.find(name);
+        if (it != by_name_.end())
+            rotate(it->second);
+    }
+}
+
+void Shapes::on_stream_reset()
+{
+    transaction_.clear();
+    in_transaction_ = false;
+}
+
+uint64_t Shapes::sync_and_notify()
+{
+    auto dirty = std::move(dirty_);
+    dirty_.clear();
+    for (auto &shape : dirty) {
+        try {
+            shape->log->sync();
+        } catch (const std::exception &e) {
+            // Without its log on disk the service cannot go on exactly: stop, and let a restart
+            // resume from the slot, which was not confirmed past this data.
+            log::error("could not sync a shape log", "\"error\":" + log::quote(e.what()));
+            std::abort();
+        }
+    }
+    durable_lsn_ = std::max(durable_lsn_, committed_lsn_);
+    for (auto &shape : dirty)
+        wake(shape);
+    return confirmable_lsn();
+}
+
+void Shapes::on_idle_position(uint64_t wal_end)
+{
+    if (in_transaction_ || !transaction_.empty() || !dirty_.empty())
+        return;
+    committed_lsn_ = std::max(committed_lsn_, wal_end);
+    durable_lsn_ = std::max(durable_lsn_, wal_end);
+}
+
+uint64_t Shapes::confirmable_lsn() const
+{
+    uint64_t lsn = durable_lsn_;
+    for (const auto &[name, shape] : by_name_)
+        if (shape->state == Shape::State::Creating)
+            lsn = std::min(lsn, shape->hold_lsn);
+    return lsn;
+}
+
+}  // namespace es::sync

@@ -1,0 +1,103 @@
+// The service's shapes: one electric_shapes shape per distinct definition, shared by every
+// client that asks for it, named with the service's prefix (so the service owns exactly these),
+// each with a handle that is never reused and a log of files (shape_log.hpp).
+//
+// Stitching (SPEC section 4): a shape is registered under its name before create_shape runs,
+// so the stream's messages for it are kept from the first; until its snapshot is on disk they
+// wait in memory (committed transactions only). Every message, waiting or not, is dropped when
+// its transaction is visible in the shape's snapshot (its effect is in the initial rows), or
+// when its offset is not past the log's last (a replay after a reconnect). While a shape waits,
+// the slot is not confirmed past the position it had when the shape was registered, since its
+// waiting messages are not on disk.
+//
+// Everything here runs on the event loop's thread; only creation runs on worker threads, and
+// posts its result back.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
+
+#include <list>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "sync/http_response.hpp"
+#include "sync/pure/config.hpp"
+#include "sync/pure/shape_request.hpp"
+#include "sync/pure/stream_message.hpp"
+#include "sync/shape_creation.hpp"
+#include "sync/shape_log.hpp"
+
+namespace es::sync {
+
+class Shapes {
+public:
+    Shapes(boost::asio::io_context &io, const Config &config, uint64_t confirmed_lsn);
+    ~Shapes();
+
+    // Reads back the shapes a previous run left complete on disk and drops the service's
+    // shapes and directories that are not complete. Blocking: call before serving.
+    void restore();
+
+    // GET /v1/shape with parsed parameters: answers through respond, now or later.
+    void handle_get(const ShapeRequest &request, Responder respond);
+
+    // The stream, in order: a row message inside a transaction, the end of the transaction
+    // (end_lsn: where the slot may be confirmed once it is on disk), a must-refetch.
+    void on_begin();
+    void on_row(const StreamMessage &message);
+    void on_commit(uint64_t commit_lsn, uint64_t end_lsn);
+    void on_must_refetch(const StreamMessage &message);
+    // The stream was cut mid-transaction: what it had sent of that transaction is dropped.
+    void on_stream_reset();
+    // After a read of the stream: fsyncs what was appended, shows it to clients. Returns the
+    // position the slot may now be confirmed at.
+    uint64_t sync_and_notify();
+    // Idle position (a keepalive's WAL end): may be confirmed when nothing is in flight.
+    void on_idle_position(uint64_t wal_end);
+    uint64_t confirmable_lsn() const;
+
+    size_t count() const { return by_key_.size(); }
+
+private:
+    struct Shape;
+    struct Waiter;
+    using ShapePtr = std::shared_ptr<Shape>;
+
+    ShapePtr start_shape(const ShapeDefinition &definition, const std::string &key);
+    void finish_creation(const ShapePtr &shape, CreationResult result);
+    void serve(const ShapePtr &shape, const ShapeRequest &request, Responder respond);
+    void wait(const ShapePtr &shape, const ShapeRequest &request, Responder respond, bool for_data);
+    void wake(const ShapePtr &shape);
+    void rotate(const ShapePtr &shape);
+    Response shape_response(const ShapePtr &shape, const ShapeRequest &request) const;
+    std::string new_handle(const std::string &key);
+    void discard(const ShapePtr &shape);
+
+    boost::asio::io_context &io_;
+    const Config &config_;
+    boost::asio::thread_pool workers_;
+    std::string shapes_dir_;
+    std::map<std::string, ShapePtr> by_key_;   // definition key => current shape
+    std::map<std::string, ShapePtr> by_name_;  // electric_shapes name => shape fed by the stream
+    uint64_t last_handle_micros_ = 0;
+
+    // Stream state.
+    struct Staged {
+        ShapePtr shape;
+        LogOffset offset;
+        uint64_t xid;
+        std::shared_ptr<const std::string> json;
+    };
+    std::vector<Staged> transaction_;
+    std::vector<ShapePtr> dirty_;
+    uint64_t durable_lsn_ = 0;       // every transaction ending at or before it is on disk
+    uint64_t last_seen_lsn_ = 0;     // the last commit seen, for up-to-date's global_last_seen_lsn
+    uint64_t committed_lsn_ = 0;     // every transaction ending at or before it is processed
+    bool in_transaction_ = false;
+};
+
+}  // namespace es::sync
