@@ -63,6 +63,14 @@ my $toast_rows = q{
                    'electric_shapes.shape_catalog_parts'::regclass)};
 is($node->safe_psql('postgres', $toast_rows), 0, 'nothing of the catalogs was ever stored out of line');
 
+# The pieces are changed through the API alone, as the catalog is.
+($rc, $out, $err) = $node->psql('postgres', q{
+    CREATE ROLE app;
+    SET ROLE app;
+    DELETE FROM electric_shapes.shape_catalog_parts});
+like($err, qr/permission denied for table shape_catalog_parts/,
+    'nobody else may change the pieces');
+
 # Positioned after the creations: loads the definitions at stream start.
 $node->safe_psql('postgres',
     q{SELECT 'slot' FROM pg_create_logical_replication_slot('after', 'electric_shapes')});
