@@ -30,6 +30,14 @@ Oid table_oid()
     return get_relname_relid(kTable, schema);
 }
 
+Oid parts_table_oid()
+{
+    Oid schema = get_namespace_oid(kSchema, true);
+    if (!OidIsValid(schema))
+        return InvalidOid;
+    return get_relname_relid(kPartsTable, schema);
+}
+
 bool still_exists(Oid catalog)
 {
     // Read pg_class as it is now, not through the historic snapshot decoding runs in: that one
@@ -100,8 +108,7 @@ int compare_pieces(const void *a, const void *b)
 
 text *read_apart(const char *name, int16 column, Snapshot snapshot)
 {
-    Oid schema = get_namespace_oid(kSchema, false);
-    Oid parts_oid = get_relname_relid(kPartsTable, schema);
+    Oid parts_oid = parts_table_oid();
     if (!OidIsValid(parts_oid))
         elog(ERROR, "relation %s.%s does not exist", kSchema, kPartsTable);
     ::Relation parts = table_open(parts_oid, AccessShareLock);  // not Column::Relation

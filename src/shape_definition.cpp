@@ -352,6 +352,14 @@ Datum create_shape_impl(FunctionCallInfo fcinfo)
         apart_filter = filter_size > kApartAbove;
         apart_index = index_size > kApartAbove;
     }
+    if ((apart_where || apart_filter || apart_index) && !OidIsValid(catalog::parts_table_oid()))
+        ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+                        errmsg("the definition of shape \"%s\" is too large for this version of the "
+                               "extension's catalog", name),
+                        errdetail("The library keeps large definitions in the table "
+                                  "electric_shapes.%s, which the installed extension lacks.",
+                                  catalog::kPartsTable),
+                        errhint("Run ALTER EXTENSION electric_shapes UPDATE.")));
     Datum apart[3];
     int apart_count = 0;
     if (apart_where) {
@@ -394,11 +402,19 @@ Datum create_shape_impl(FunctionCallInfo fcinfo)
     char nulls[] = {' ', ' ', where_clause && !apart_where ? ' ' : 'n', filter_text && !apart_filter ? ' ' : 'n',
                     columns ? ' ' : 'n', ' ', ' ', ' ', ' ', index_null, index_null, index_null,
                     index_values && !apart_index ? ' ' : 'n', stored_apart ? ' ' : 'n'};
-    run_as_catalog_owner("INSERT INTO electric_shapes.shape_catalog (name, relation, where_clause, "
-                         "filter_node, column_numbers, replica, owner, needs_full_identity, signature, "
-                         "index_column, index_operator, index_collation, index_values, stored_apart) "
-                         "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-                         14, types, values, nulls, SPI_OK_INSERT);
+    // stored_apart is named only when set, so that a definition that fits is also written into a
+    // catalog of version 0.1.0, which lacks that column, until the extension is updated.
+    run_as_catalog_owner(stored_apart
+                             ? "INSERT INTO electric_shapes.shape_catalog (name, relation, where_clause, "
+                               "filter_node, column_numbers, replica, owner, needs_full_identity, "
+                               "signature, index_column, index_operator, index_collation, index_values, "
+                               "stored_apart) "
+                               "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+                             : "INSERT INTO electric_shapes.shape_catalog (name, relation, where_clause, "
+                               "filter_node, column_numbers, replica, owner, needs_full_identity, "
+                               "signature, index_column, index_operator, index_collation, index_values) "
+                               "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+                         stored_apart ? 14 : 13, types, values, nulls, SPI_OK_INSERT);
     refuse_out_of_line_values(name);
     SPI_finish();
     PG_RETURN_VOID();
@@ -434,9 +450,10 @@ Datum drop_shape_impl(FunctionCallInfo fcinfo)
                         errhint("Only the shape's creator or the table's owner may drop it.")));
     run_as_catalog_owner("DELETE FROM electric_shapes.shape_catalog WHERE name OPERATOR(pg_catalog.=) $1",
                          1, types, values, nullptr, SPI_OK_DELETE);
-    run_as_catalog_owner("DELETE FROM electric_shapes.shape_catalog_parts "
-                         "WHERE name OPERATOR(pg_catalog.=) $1",
-                         1, types, values, nullptr, SPI_OK_DELETE);
+    if (OidIsValid(catalog::parts_table_oid()))  // absent from a catalog of version 0.1.0
+        run_as_catalog_owner("DELETE FROM electric_shapes.shape_catalog_parts "
+                             "WHERE name OPERATOR(pg_catalog.=) $1",
+                             1, types, values, nullptr, SPI_OK_DELETE);
     SPI_finish();
     PG_RETURN_VOID();
 }
@@ -448,16 +465,23 @@ Datum check_shapes_impl(FunctionCallInfo fcinfo)
         elog(ERROR, "SPI_connect failed");
     Oid types[] = {OIDOID};
     Datum values[] = {ObjectIdGetDatum(relid)};
-    // A filter kept apart is read back from its pieces.
-    run_as_catalog_owner("SELECT c.name, c.column_numbers, "
-                         "COALESCE(c.filter_node, "
-                         "(SELECT pg_catalog.convert_from(pg_catalog.string_agg(p.chunk, "
-                         "''::pg_catalog.bytea ORDER BY p.part), pg_catalog.getdatabaseencoding()) "
-                         "FROM electric_shapes.shape_catalog_parts p "
-                         "WHERE p.name OPERATOR(pg_catalog.=) c.name "
-                         "AND p.field OPERATOR(pg_catalog.=) 4)), c.signature "
-                         "FROM electric_shapes.shape_catalog c "
-                         "WHERE c.relation OPERATOR(pg_catalog.=) $1 AND c.broken IS NULL ORDER BY c.name",
+    // A filter kept apart is read back from its pieces (a catalog of version 0.1.0 has none).
+    bool has_parts = OidIsValid(catalog::parts_table_oid());
+    run_as_catalog_owner(has_parts
+                             ? "SELECT c.name, c.column_numbers, "
+                               "COALESCE(c.filter_node, "
+                               "(SELECT pg_catalog.convert_from(pg_catalog.string_agg(p.chunk, "
+                               "''::pg_catalog.bytea ORDER BY p.part), pg_catalog.getdatabaseencoding()) "
+                               "FROM electric_shapes.shape_catalog_parts p "
+                               "WHERE p.name OPERATOR(pg_catalog.=) c.name "
+                               "AND p.field OPERATOR(pg_catalog.=) 4)), c.signature "
+                               "FROM electric_shapes.shape_catalog c "
+                               "WHERE c.relation OPERATOR(pg_catalog.=) $1 AND c.broken IS NULL "
+                               "ORDER BY c.name"
+                             : "SELECT c.name, c.column_numbers, c.filter_node, c.signature "
+                               "FROM electric_shapes.shape_catalog c "
+                               "WHERE c.relation OPERATOR(pg_catalog.=) $1 AND c.broken IS NULL "
+                               "ORDER BY c.name",
                          1, types, values, nullptr, SPI_OK_SELECT);
     SPITupleTable *shapes = SPI_tuptable;
     uint64 count = SPI_processed;

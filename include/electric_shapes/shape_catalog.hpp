@@ -71,6 +71,11 @@ text *read_apart(const char *name, int16 column, Snapshot snapshot);
 // The catalog table's OID, or InvalidOid when the extension is not installed in this database.
 Oid table_oid();
 
+// The parts table's OID, or InvalidOid when there is none: the extension is not installed, or
+// its catalog is still that of version 0.1.0 (the library is newer than the installed script
+// until ALTER EXTENSION electric_shapes UPDATE).
+Oid parts_table_oid();
+
 // False when the catalog table is gone now, though the historic snapshot of the change being
 // decoded still shows it: the extension was dropped since, its file with it, and neither its
 // rows nor its relation can be read any more.
