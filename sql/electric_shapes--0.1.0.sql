@@ -85,12 +85,13 @@ COMMENT ON FUNCTION drop_shape(text, boolean) IS 'Drops a shape';
 CREATE VIEW shapes AS
     SELECT c.name,
            c.relation::pg_catalog.regclass AS relation,
-           COALESCE(c.where_clause,
-                    (SELECT pg_catalog.convert_from(pg_catalog.string_agg(p.chunk, ''::bytea ORDER BY p.part),
-                                                    pg_catalog.getdatabaseencoding())
-                       FROM shape_catalog_parts p
-                      WHERE p.name OPERATOR(pg_catalog.=) c.name AND p.field OPERATOR(pg_catalog.=) 3))
-               AS where_clause,
+           CASE WHEN c.stored_apart IS NULL THEN c.where_clause
+                ELSE COALESCE(c.where_clause,
+                              (SELECT pg_catalog.convert_from(pg_catalog.string_agg(p.chunk, ''::bytea ORDER BY p.part),
+                                                              pg_catalog.getdatabaseencoding())
+                                 FROM shape_catalog_parts p
+                                WHERE p.name OPERATOR(pg_catalog.=) c.name AND p.field OPERATOR(pg_catalog.=) 3))
+           END AS where_clause,
            (SELECT pg_catalog.array_agg(a.attname::text ORDER BY a.attnum)
               FROM pg_catalog.pg_attribute a
              WHERE a.attrelid = c.relation AND a.attnum > 0 AND NOT a.attisdropped
@@ -598,11 +599,13 @@ lagging AS (
 ),
 shaped AS (
     SELECT c.name, c.relation, c.column_numbers, c.needs_full_identity,
-           COALESCE(c.filter_node,
-                    (SELECT pg_catalog.convert_from(pg_catalog.string_agg(p.chunk, ''::bytea ORDER BY p.part),
-                                                    pg_catalog.getdatabaseencoding())
-                       FROM electric_shapes.shape_catalog_parts p
-                      WHERE p.name = c.name AND p.field = 4)) AS filter_node,
+           CASE WHEN c.stored_apart IS NULL THEN c.filter_node
+                ELSE COALESCE(c.filter_node,
+                              (SELECT pg_catalog.convert_from(pg_catalog.string_agg(p.chunk, ''::bytea ORDER BY p.part),
+                                                              pg_catalog.getdatabaseencoding())
+                                 FROM electric_shapes.shape_catalog_parts p
+                                WHERE p.name = c.name AND p.field = 4))
+           END AS filter_node,
            c.broken,
            cl.oid AS table_oid,
            CASE WHEN cl.oid IS NULL THEN NULL

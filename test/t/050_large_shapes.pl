@@ -63,6 +63,10 @@ my $toast_rows = q{
                    'electric_shapes.shape_catalog_parts'::regclass)};
 is($node->safe_psql('postgres', $toast_rows), 0, 'nothing of the catalogs was ever stored out of line');
 
+is( $node->safe_psql(
+        'postgres', q{SELECT count(*) FROM electric_shapes.health WHERE detail ~ 'conversations|words'}),
+    0, 'health reads the large filters and finds nothing wrong with them');
+
 # The pieces are changed through the API alone, as the catalog is.
 ($rc, $out, $err) = $node->psql('postgres', q{
     CREATE ROLE app;
@@ -149,5 +153,20 @@ is( $node->safe_psql('postgres', sprintf($changes, 'after', q{, 'shapes', 'conve
         'insert "public"."messages"/"2" ["conversations"]',
         'shape-dropped  ["conversations"]'),
     'after VACUUM FULL, a stream of one shape from before the drop still loads it');
+
+# A table change checks large shapes with their whole filter: dropping a column it does not read
+# leaves the shape alone, dropping the one it reads breaks it.
+$node->safe_psql('postgres', q{CREATE TABLE notes (id int PRIMARY KEY, tag int, other int)});
+$node->safe_psql('postgres', q{SELECT electric_shapes.create_shape('tags', 'notes',
+    (SELECT 'tag IN (' || string_agg(g::text, ', ') || ')' FROM generate_series(1, 10000) g))});
+$node->safe_psql('postgres', 'ALTER TABLE notes DROP COLUMN other');
+is($node->safe_psql('postgres', q{SELECT broken IS NULL FROM electric_shapes.shapes WHERE name = 'tags'}),
+    't', 'dropping a column the large filter does not read keeps the shape');
+$node->safe_psql('postgres', 'ALTER TABLE notes DROP COLUMN tag');
+is($node->safe_psql('postgres', q{SELECT broken IS NOT NULL FROM electric_shapes.shapes WHERE name = 'tags'}),
+    't', 'dropping the column it reads breaks it');
+$node->safe_psql('postgres', 'DROP TABLE notes');
+is($node->safe_psql('postgres', q{SELECT count(*) FROM electric_shapes.shape_catalog_parts}),
+    0, 'dropping the table removed the pieces of its shapes');
 
 done_testing();
