@@ -25,12 +25,16 @@ CREATE TABLE shape_catalog (
     index_collation oid,
     index_values   text[],          -- the constants as text (fixed settings), for reading only
     signature      text NOT NULL,   -- the table's name, projected columns and key, as messages show them
-    broken         text             -- why the shape can no longer be honoured, or NULL
+    broken         text,            -- why the shape can no longer be honoured, or NULL
+    -- The columns (by number: where_clause 3, filter_node 4, index_values 13) whose values are
+    -- too large for this row: NULL here, their text is in shape_catalog_parts. NULL: none.
+    stored_apart   int2[]
 ) WITH (user_catalog_table = true);
 REVOKE ALL ON shape_catalog FROM PUBLIC;
 -- Decoding reads this table through historic snapshots, and PostgreSQL keeps old row versions of
--- a user catalog table for that, but not the TOAST chunks of its values: every value is kept in
--- the row (compressed if need be), and create_shape refuses a definition that does not fit.
+-- a user catalog table for that, but not the TOAST chunks of its values (its TOAST table is
+-- vacuumed like any other): every value is kept in the row (compressed if need be). Definitions
+-- too large for that are cut into rows of shape_catalog_parts.
 ALTER TABLE shape_catalog
     ALTER COLUMN name SET STORAGE MAIN,
     ALTER COLUMN where_clause SET STORAGE MAIN,
@@ -39,7 +43,25 @@ ALTER TABLE shape_catalog
     ALTER COLUMN replica SET STORAGE MAIN,
     ALTER COLUMN index_values SET STORAGE MAIN,
     ALTER COLUMN signature SET STORAGE MAIN,
-    ALTER COLUMN broken SET STORAGE MAIN;
+    ALTER COLUMN broken SET STORAGE MAIN,
+    ALTER COLUMN stored_apart SET STORAGE MAIN;
+
+-- The large values of shape_catalog, as their text cut in pieces. Each piece is small enough to
+-- stay in its row uncompressed (create_shape cuts them so), so that, like the catalog's rows,
+-- every version decoding may still read is kept: a value never lives in the TOAST table, whose
+-- old chunks VACUUM removes whatever a replication slot still needs. A user catalog table too,
+-- read through the same historic snapshots.
+CREATE TABLE shape_catalog_parts (
+    name  text NOT NULL,              -- the shape's
+    field int2 NOT NULL,              -- the shape_catalog column number the value belongs to
+    part  int4 NOT NULL,              -- 0, 1, ...: the pieces in order
+    chunk bytea NOT NULL,             -- bytes of the value's text, in the database encoding
+    PRIMARY KEY (name, field, part)
+) WITH (user_catalog_table = true);
+REVOKE ALL ON shape_catalog_parts FROM PUBLIC;
+ALTER TABLE shape_catalog_parts
+    ALTER COLUMN name SET STORAGE MAIN,
+    ALTER COLUMN chunk SET STORAGE MAIN;
 
 -- Applications call the API; what each function lets a caller do is checked inside it.
 GRANT USAGE ON SCHEMA electric_shapes TO PUBLIC;
@@ -63,7 +85,13 @@ COMMENT ON FUNCTION drop_shape(text, boolean) IS 'Drops a shape';
 CREATE VIEW shapes AS
     SELECT c.name,
            c.relation::pg_catalog.regclass AS relation,
-           c.where_clause,
+           CASE WHEN c.stored_apart IS NULL THEN c.where_clause
+                ELSE COALESCE(c.where_clause,
+                              (SELECT pg_catalog.convert_from(pg_catalog.string_agg(p.chunk, ''::bytea ORDER BY p.part),
+                                                              pg_catalog.getdatabaseencoding())
+                                 FROM shape_catalog_parts p
+                                WHERE p.name OPERATOR(pg_catalog.=) c.name AND p.field OPERATOR(pg_catalog.=) 3))
+           END AS where_clause,
            (SELECT pg_catalog.array_agg(a.attname::text ORDER BY a.attnum)
               FROM pg_catalog.pg_attribute a
              WHERE a.attrelid = c.relation AND a.attnum > 0 AND NOT a.attisdropped
@@ -119,6 +147,7 @@ BEGIN
          ORDER BY c.name
     LOOP
         DELETE FROM electric_shapes.shape_catalog WHERE name = dropped;
+        DELETE FROM electric_shapes.shape_catalog_parts WHERE name = dropped;
     END LOOP;
     FOR changed IN
         SELECT DISTINCT d.objid FROM pg_catalog.pg_event_trigger_dropped_objects() d
@@ -569,7 +598,15 @@ lagging AS (
      WHERE s.plugin = 'electric_shapes' AND s.lag > st.lag_warning_bytes
 ),
 shaped AS (
-    SELECT c.name, c.relation, c.column_numbers, c.needs_full_identity, c.filter_node, c.broken,
+    SELECT c.name, c.relation, c.column_numbers, c.needs_full_identity,
+           CASE WHEN c.stored_apart IS NULL THEN c.filter_node
+                ELSE COALESCE(c.filter_node,
+                              (SELECT pg_catalog.convert_from(pg_catalog.string_agg(p.chunk, ''::bytea ORDER BY p.part),
+                                                              pg_catalog.getdatabaseencoding())
+                                 FROM electric_shapes.shape_catalog_parts p
+                                WHERE p.name = c.name AND p.field = 4))
+           END AS filter_node,
+           c.broken,
            cl.oid AS table_oid,
            CASE WHEN cl.oid IS NULL THEN NULL
                 ELSE pg_catalog.format('%I.%I', n.nspname, cl.relname) END AS table_name

@@ -322,7 +322,7 @@ void note_catalog_change(PluginState *state, Relation relation, ReorderBufferCha
             state->catalog_changes.push_back(
                 {change->action == REORDER_BUFFER_CHANGE_INSERT ? CatalogChange::Added
                                                                 : CatalogChange::Changed,
-                 ShapeRegistry::read_row(&change->data.tp.newtuple->tuple, desc)});
+                 ShapeRegistry::read_row(&change->data.tp.newtuple->tuple, desc, nullptr)});
         break;
     case REORDER_BUFFER_CHANGE_DELETE:
         if (change->data.tp.oldtuple) {

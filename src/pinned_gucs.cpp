@@ -39,6 +39,11 @@ int pin_stream_settings()
     return level;
 }
 
+void pin_no_jit()
+{
+    pin("jit", "off");
+}
+
 void release_pinned(int nest_level)
 {
     AtEOXact_GUC(true, nest_level);

@@ -19,6 +19,7 @@ extern "C" {
 #include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/syscache.h"
@@ -218,7 +219,9 @@ char *signature_of(Relation rel, ArrayType *columns)
 }
 
 // Refuses a shape whose catalog row did not fit in a page even compressed: decoding reads the
-// catalog through historic snapshots, which PostgreSQL does not protect TOAST chunks for.
+// catalog through historic snapshots, which PostgreSQL does not protect TOAST chunks for. The
+// large values of a definition are kept apart (store_apart), so only a table name and projected
+// column names together longer than a page come here.
 void refuse_out_of_line_values(const char *name)
 {
     Oid types[] = {TEXTOID};
@@ -232,11 +235,52 @@ void refuse_out_of_line_values(const char *name)
         if (!isnull && VARATT_IS_EXTERNAL(DatumGetPointer(value)))
             ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
                             errmsg("the definition of shape \"%s\" is too large", name),
-                            errdetail("A shape's where_clause, analyzed and compressed, must fit in "
-                                      "one catalog row of at most 8 kB."),
-                            errhint("Use a shorter where_clause: several shapes, or a column that "
-                                    "groups the rows.")));
+                            errdetail("The table's name and the names of the shape's columns, "
+                                      "compressed, must fit in one catalog row of at most 8 kB."),
+                            errhint("Project fewer columns, or give them shorter names.")));
     }
+}
+
+// A definition whose where_clause, analyzed expression and index constants together take more
+// than this (uncompressed) keeps the larger of them apart, in shape_catalog_parts; smaller ones
+// stay in the catalog row, as one read.
+constexpr size_t kInRowBytes = 6000;
+constexpr size_t kApartAbove = 1024;
+
+// Stores the text of a shape's value for a catalog column in shape_catalog_parts, in pieces that
+// each stay in their row (see the table's comment in the extension script).
+void store_apart(const char *name, int16 column, const char *data, size_t length)
+{
+    int count = static_cast<int>((length + catalog::kPartBytes - 1) / catalog::kPartBytes);
+    Datum *chunks = static_cast<Datum *>(palloc(sizeof(Datum) * Max(count, 1)));
+    for (int i = 0; i < count; i++) {
+        size_t offset = static_cast<size_t>(i) * catalog::kPartBytes;
+        size_t size = Min(static_cast<size_t>(catalog::kPartBytes), length - offset);
+        bytea *chunk = static_cast<bytea *>(palloc(VARHDRSZ + size));
+        SET_VARSIZE(chunk, VARHDRSZ + size);
+        memcpy(VARDATA(chunk), data + offset, size);
+        chunks[i] = PointerGetDatum(chunk);
+    }
+    ArrayType *array = construct_array(chunks, count, BYTEAOID, -1, false, TYPALIGN_INT);
+    Oid types[] = {TEXTOID, INT2OID, BYTEAARRAYOID};
+    Datum values[] = {CStringGetTextDatum(name), Int16GetDatum(column), PointerGetDatum(array)};
+    run_as_catalog_owner("INSERT INTO electric_shapes.shape_catalog_parts (name, field, part, chunk) "
+                         "SELECT $1, $2, (u.n OPERATOR(pg_catalog.-) 1)::pg_catalog.int4, u.chunk "
+                         "FROM pg_catalog.unnest($3) WITH ORDINALITY AS u(chunk, n)",
+                         3, types, values, nullptr, SPI_OK_INSERT);
+}
+
+// Refuses a where_clause longer than the limit, before parsing it.
+void check_where_clause_length(const char *name, const char *where_clause)
+{
+    size_t length = strlen(where_clause);
+    if (length > static_cast<size_t>(catalog::kMaxWhereClauseBytes))
+        ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+                        errmsg("where_clause of shape \"%s\" is too long", name),
+                        errdetail("It has %zu bytes; the limit is %d bytes (1 MB).", length,
+                                  catalog::kMaxWhereClauseBytes),
+                        errhint("Split the shape into several, or filter on a column that groups "
+                                "the rows: column IN (...) with many constants is indexed.")));
 }
 
 // True when a shape of that name exists.
@@ -274,6 +318,8 @@ Datum create_shape_impl(FunctionCallInfo fcinfo)
     if (where_clause && where_clause[strspn(where_clause, " \t\r\n")] == '\0')
         ereport(ERROR, (errcode(ERRCODE_SYNTAX_ERROR), errmsg("where_clause is empty"),
                         errhint("Pass NULL for a shape of every row.")));
+    if (where_clause)
+        check_where_clause_length(name, where_clause);
     Node *filter = where_clause ? compile_where_clause(rel, where_clause) : nullptr;
     bool needs_full = strcmp(replica, "full") == 0 || filter_needs_full_identity(rel, filter);
     char *signature = signature_of(rel, columns);
@@ -292,14 +338,55 @@ Datum create_shape_impl(FunctionCallInfo fcinfo)
     // the catalog.
     IndexTerm key;
     bool indexed = find_index_term(filter, &key);
+    char *filter_text = filter ? nodeToString(filter) : nullptr;
+    ArrayType *index_values = indexed ? index_values_text(key) : nullptr;
+
+    // The large values go apart, written before the catalog row: the stream reads them when it
+    // decodes that row, through the snapshot of that moment.
+    size_t where_size = where_clause ? strlen(where_clause) : 0;
+    size_t filter_size = filter_text ? strlen(filter_text) : 0;
+    size_t index_size = index_values ? VARSIZE(index_values) : 0;
+    bool apart_where = false, apart_filter = false, apart_index = false;
+    if (where_size + filter_size + index_size > kInRowBytes) {
+        apart_where = where_size > kApartAbove;
+        apart_filter = filter_size > kApartAbove;
+        apart_index = index_size > kApartAbove;
+    }
+    if ((apart_where || apart_filter || apart_index) && !OidIsValid(catalog::parts_table_oid()))
+        ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+                        errmsg("the definition of shape \"%s\" is too large for this version of the "
+                               "extension's catalog", name),
+                        errdetail("The library keeps large definitions in the table "
+                                  "electric_shapes.%s, which the installed extension lacks.",
+                                  catalog::kPartsTable),
+                        errhint("Run ALTER EXTENSION electric_shapes UPDATE.")));
+    Datum apart[3];
+    int apart_count = 0;
+    if (apart_where) {
+        store_apart(name, catalog::WhereClause, where_clause, where_size);
+        apart[apart_count++] = Int16GetDatum(catalog::WhereClause);
+    }
+    if (apart_filter) {
+        store_apart(name, catalog::FilterNode, filter_text, filter_size);
+        apart[apart_count++] = Int16GetDatum(catalog::FilterNode);
+    }
+    if (apart_index) {
+        // Kept as its text, which is all anyone reads it for.
+        char *index_text = OidOutputFunctionCall(F_ARRAY_OUT, PointerGetDatum(index_values));
+        store_apart(name, catalog::IndexValues, index_text, strlen(index_text));
+        apart[apart_count++] = Int16GetDatum(catalog::IndexValues);
+    }
+    ArrayType *stored_apart =
+        apart_count > 0 ? construct_array(apart, apart_count, INT2OID, sizeof(int16), true, TYPALIGN_SHORT)
+                        : nullptr;
 
     Oid types[] = {TEXTOID, OIDOID, TEXTOID, TEXTOID, INT2ARRAYOID, TEXTOID, OIDOID, BOOLOID, TEXTOID,
-                   INT2OID, OIDOID, OIDOID, TEXTARRAYOID};
+                   INT2OID, OIDOID, OIDOID, TEXTARRAYOID, INT2ARRAYOID};
     Datum values[] = {
         CStringGetTextDatum(name),
         ObjectIdGetDatum(relid),
-        where_clause ? CStringGetTextDatum(where_clause) : (Datum) 0,
-        filter ? CStringGetTextDatum(nodeToString(filter)) : (Datum) 0,
+        where_clause && !apart_where ? CStringGetTextDatum(where_clause) : (Datum) 0,
+        filter_text && !apart_filter ? CStringGetTextDatum(filter_text) : (Datum) 0,
         columns ? PointerGetDatum(columns) : (Datum) 0,
         CStringGetTextDatum(replica),
         ObjectIdGetDatum(GetUserId()),
@@ -308,16 +395,26 @@ Datum create_shape_impl(FunctionCallInfo fcinfo)
         Int16GetDatum(key.column),
         ObjectIdGetDatum(key.equality),
         ObjectIdGetDatum(key.collation),
-        indexed ? PointerGetDatum(index_values_text(key)) : (Datum) 0,
+        index_values && !apart_index ? PointerGetDatum(index_values) : (Datum) 0,
+        stored_apart ? PointerGetDatum(stored_apart) : (Datum) 0,
     };
     char index_null = indexed ? ' ' : 'n';
-    char nulls[] = {' ', ' ', where_clause ? ' ' : 'n', filter ? ' ' : 'n', columns ? ' ' : 'n', ' ', ' ',
-                    ' ', ' ', index_null, index_null, index_null, index_null};
-    run_as_catalog_owner("INSERT INTO electric_shapes.shape_catalog (name, relation, where_clause, "
-                         "filter_node, column_numbers, replica, owner, needs_full_identity, signature, "
-                         "index_column, index_operator, index_collation, index_values) "
-                         "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-                         13, types, values, nulls, SPI_OK_INSERT);
+    char nulls[] = {' ', ' ', where_clause && !apart_where ? ' ' : 'n', filter_text && !apart_filter ? ' ' : 'n',
+                    columns ? ' ' : 'n', ' ', ' ', ' ', ' ', index_null, index_null, index_null,
+                    index_values && !apart_index ? ' ' : 'n', stored_apart ? ' ' : 'n'};
+    // stored_apart is named only when set, so that a definition that fits is also written into a
+    // catalog of version 0.1.0, which lacks that column, until the extension is updated.
+    run_as_catalog_owner(stored_apart
+                             ? "INSERT INTO electric_shapes.shape_catalog (name, relation, where_clause, "
+                               "filter_node, column_numbers, replica, owner, needs_full_identity, "
+                               "signature, index_column, index_operator, index_collation, index_values, "
+                               "stored_apart) "
+                               "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+                             : "INSERT INTO electric_shapes.shape_catalog (name, relation, where_clause, "
+                               "filter_node, column_numbers, replica, owner, needs_full_identity, "
+                               "signature, index_column, index_operator, index_collation, index_values) "
+                               "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+                         stored_apart ? 14 : 13, types, values, nulls, SPI_OK_INSERT);
     refuse_out_of_line_values(name);
     SPI_finish();
     PG_RETURN_VOID();
@@ -353,6 +450,10 @@ Datum drop_shape_impl(FunctionCallInfo fcinfo)
                         errhint("Only the shape's creator or the table's owner may drop it.")));
     run_as_catalog_owner("DELETE FROM electric_shapes.shape_catalog WHERE name OPERATOR(pg_catalog.=) $1",
                          1, types, values, nullptr, SPI_OK_DELETE);
+    if (OidIsValid(catalog::parts_table_oid()))  // absent from a catalog of version 0.1.0
+        run_as_catalog_owner("DELETE FROM electric_shapes.shape_catalog_parts "
+                             "WHERE name OPERATOR(pg_catalog.=) $1",
+                             1, types, values, nullptr, SPI_OK_DELETE);
     SPI_finish();
     PG_RETURN_VOID();
 }
@@ -364,9 +465,23 @@ Datum check_shapes_impl(FunctionCallInfo fcinfo)
         elog(ERROR, "SPI_connect failed");
     Oid types[] = {OIDOID};
     Datum values[] = {ObjectIdGetDatum(relid)};
-    run_as_catalog_owner("SELECT name, column_numbers, filter_node, signature "
-                         "FROM electric_shapes.shape_catalog "
-                         "WHERE relation OPERATOR(pg_catalog.=) $1 AND broken IS NULL ORDER BY name",
+    // A filter kept apart is read back from its pieces (a catalog of version 0.1.0 has none).
+    bool has_parts = OidIsValid(catalog::parts_table_oid());
+    run_as_catalog_owner(has_parts
+                             ? "SELECT c.name, c.column_numbers, "
+                               "COALESCE(c.filter_node, "
+                               "(SELECT pg_catalog.convert_from(pg_catalog.string_agg(p.chunk, "
+                               "''::pg_catalog.bytea ORDER BY p.part), pg_catalog.getdatabaseencoding()) "
+                               "FROM electric_shapes.shape_catalog_parts p "
+                               "WHERE p.name OPERATOR(pg_catalog.=) c.name "
+                               "AND p.field OPERATOR(pg_catalog.=) 4)), c.signature "
+                               "FROM electric_shapes.shape_catalog c "
+                               "WHERE c.relation OPERATOR(pg_catalog.=) $1 AND c.broken IS NULL "
+                               "ORDER BY c.name"
+                             : "SELECT c.name, c.column_numbers, c.filter_node, c.signature "
+                               "FROM electric_shapes.shape_catalog c "
+                               "WHERE c.relation OPERATOR(pg_catalog.=) $1 AND c.broken IS NULL "
+                               "ORDER BY c.name",
                          1, types, values, nullptr, SPI_OK_SELECT);
     SPITupleTable *shapes = SPI_tuptable;
     uint64 count = SPI_processed;

@@ -45,15 +45,30 @@ std::string_view text_of(Datum value)
 
 }  // namespace
 
-ShapeDefinition ShapeRegistry::read_row(HeapTuple tuple, TupleDesc desc)
+ShapeDefinition ShapeRegistry::read_row(HeapTuple tuple, TupleDesc desc, Snapshot snapshot)
 {
-    Datum values[catalog::ColumnCount];
-    bool nulls[catalog::ColumnCount];
+    // Sized by the tuple's descriptor: a catalog made by another version of the extension may
+    // have fewer columns (those missing read as NULL) or more.
+    Datum row_values[catalog::ColumnCount];
+    bool row_nulls[catalog::ColumnCount];
+    Datum *values = row_values;
+    bool *nulls = row_nulls;
+    if (desc->natts > catalog::ColumnCount) {
+        values = static_cast<Datum *>(palloc(sizeof(Datum) * desc->natts));
+        nulls = static_cast<bool *>(palloc(sizeof(bool) * desc->natts));
+    }
+    memset(nulls, true, sizeof(bool) * Max(desc->natts, static_cast<int>(catalog::ColumnCount)));
     heap_deform_tuple(tuple, desc, values, nulls);
 
     // PostgreSQL calls first, into plain views; C++ objects are made afterwards (boundary rule 2).
     std::string_view name = text_of(values[catalog::Name - 1]);
     Oid relid = DatumGetObjectId(values[catalog::Relation - 1]);
+    if (nulls[catalog::FilterNode - 1] && !nulls[catalog::StoredApart - 1] &&
+        catalog::is_stored_apart(values[catalog::StoredApart - 1], catalog::FilterNode)) {
+        values[catalog::FilterNode - 1] = PointerGetDatum(catalog::read_apart(
+            text_to_cstring(DatumGetTextPP(values[catalog::Name - 1])), catalog::FilterNode, snapshot));
+        nulls[catalog::FilterNode - 1] = false;
+    }
     bool has_filter = !nulls[catalog::FilterNode - 1];
     std::string_view filter = has_filter ? text_of(values[catalog::FilterNode - 1]) : std::string_view();
     bool all_columns = nulls[catalog::ColumnNumbers - 1];
@@ -91,9 +106,16 @@ void ShapeRegistry::load(Oid catalog, Snapshot snapshot)
     if (!options_.all_shapes)
         shapes_.reserve(options_.shapes.size());
     // A stream of a few shapes among many looks them up by name; one of many reads them all.
+    // (Not through an index replaced since the snapshot: see catalog::index_readable.)
     Oid name_index = RelationGetPrimaryKeyIndex(rel);
-    if (!options_.all_shapes && OidIsValid(name_index) &&
-        options_.shapes.size() <= static_cast<size_t>(RelationGetNumberOfBlocks(rel)))
+    bool by_name = !options_.all_shapes && OidIsValid(name_index) &&
+                   options_.shapes.size() <= static_cast<size_t>(RelationGetNumberOfBlocks(rel));
+    if (by_name) {
+        Relation index = index_open(name_index, AccessShareLock);
+        by_name = catalog::index_readable(index);
+        index_close(index, AccessShareLock);
+    }
+    if (by_name)
         load_by_name(rel, name_index, snapshot);
     else
         load_all(rel, snapshot);
@@ -111,7 +133,7 @@ void ShapeRegistry::load_all(Relation rel, Snapshot snapshot)
         bool isnull;
         std::string_view name = text_of(heap_getattr(tuple, catalog::Name, RelationGetDescr(rel), &isnull));
         if (options_.selects(name))
-            add(read_row(tuple, RelationGetDescr(rel)));
+            add(read_row(tuple, RelationGetDescr(rel), snapshot));
     }
     systable_endscan(scan);
 }
@@ -128,7 +150,7 @@ void ShapeRegistry::load_by_name(Relation rel, Oid name_index, Snapshot snapshot
                                F_TEXTEQ, CStringGetTextDatum(name.c_str()));
         SysScanDesc scan = systable_beginscan(rel, name_index, true, snapshot, 1, &key);
         if (HeapTuple tuple = systable_getnext(scan))
-            add(read_row(tuple, RelationGetDescr(rel)));
+            add(read_row(tuple, RelationGetDescr(rel), snapshot));
         systable_endscan(scan);
     }
 }

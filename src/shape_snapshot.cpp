@@ -126,7 +126,7 @@ void read_definition(SnapshotState *state, const char *name)
     HeapTuple tuple = systable_getnext(scan);
     bool found = HeapTupleIsValid(tuple);
     if (found)
-        state->definition = ShapeRegistry::read_row(tuple, RelationGetDescr(rel));
+        state->definition = ShapeRegistry::read_row(tuple, RelationGetDescr(rel), GetActiveSnapshot());
     systable_endscan(scan);
     table_close(rel, AccessShareLock);
     if (!found)
@@ -299,6 +299,7 @@ void start_snapshot(FunctionCallInfo fcinfo)
                         errhint("Drop the shape and create it again for the table as it is now.")));
     check_column_privileges(state, rel, read_by_filter);
     int nest_level = pin_stream_settings();
+    pin_no_jit();  // the cursor is planned below, inside this pin
     char *query = shape_query(state, rel, filter);
     table_close(rel, NoLock);
 

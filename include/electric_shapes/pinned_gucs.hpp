@@ -21,6 +21,10 @@ int pin_search_path();
 // hex), so that SQL evaluated and values printed inside the pin see what the stream sees.
 int pin_stream_settings();
 
+// Turns JIT compilation off in the current pin (call it after one). A shape's query is planned
+// for one run, and compiling a filter of tens of thousands of terms takes LLVM minutes.
+void pin_no_jit();
+
 // Closes the nest level a pin opened, restoring what it changed.
 void release_pinned(int nest_level);
 

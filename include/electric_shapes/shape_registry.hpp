@@ -43,7 +43,9 @@ public:
     void load(Oid catalog, Snapshot snapshot);
 
     // Reads one catalog tuple into a definition (PostgreSQL allocations in the current context).
-    static ShapeDefinition read_row(HeapTuple tuple, TupleDesc desc);
+    // A filter kept apart is read from the parts catalog through snapshot (NULL: the catalog
+    // snapshot of the moment, the historic one while decoding a change).
+    static ShapeDefinition read_row(HeapTuple tuple, TupleDesc desc, Snapshot snapshot);
 
     // Adds a selected shape, replacing one of the same name; nullptr when not selected.
     Shape *add(ShapeDefinition definition);
