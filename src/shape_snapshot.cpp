@@ -119,10 +119,16 @@ void read_definition(SnapshotState *state, const char *name)
                         errmsg("extension \"electric_shapes\" is not installed in this database"),
                         errhint("Run CREATE EXTENSION electric_shapes.")));
     Relation rel = table_open(catalog, AccessShareLock);
+    // The name is searched in the primary key's collation: a btree is searched in the order it
+    // was built in (the database's collation), which "C" (ScanKeyInit's) need not be.
+    Oid name_index = RelationGetPrimaryKeyIndex(rel);
+    Relation index = index_open(name_index, AccessShareLock);
+    Oid collation = index->rd_indcollation[0];
+    index_close(index, AccessShareLock);
     ScanKeyData key;
-    ScanKeyInit(&key, catalog::Name, BTEqualStrategyNumber, F_TEXTEQ, CStringGetTextDatum(name));
-    SysScanDesc scan = systable_beginscan(rel, RelationGetPrimaryKeyIndex(rel), true,
-                                          GetActiveSnapshot(), 1, &key);
+    ScanKeyEntryInitialize(&key, 0, catalog::Name, BTEqualStrategyNumber, InvalidOid, collation,
+                           F_TEXTEQ, CStringGetTextDatum(name));
+    SysScanDesc scan = systable_beginscan(rel, name_index, true, GetActiveSnapshot(), 1, &key);
     HeapTuple tuple = systable_getnext(scan);
     bool found = HeapTupleIsValid(tuple);
     if (found)
