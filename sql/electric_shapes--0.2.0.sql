@@ -91,7 +91,7 @@ CREATE VIEW shapes AS
                                                               pg_catalog.getdatabaseencoding())
                                  FROM shape_catalog_parts p
                                 WHERE p.name OPERATOR(pg_catalog.=) c.name AND p.field OPERATOR(pg_catalog.=) 3))
-           END AS where_clause,
+           END COLLATE pg_catalog."default" AS where_clause,
            (SELECT pg_catalog.array_agg(a.attname::text ORDER BY a.attnum)
               FROM pg_catalog.pg_attribute a
              WHERE a.attrelid = c.relation AND a.attnum > 0 AND NOT a.attisdropped
