@@ -61,5 +61,22 @@ UPDATE tasks SET owner = NULL WHERE id = 2;
 UPDATE tasks SET owner = 7 WHERE id = 1;
 SELECT * FROM regress.changes('matrix');
 
+-- One message per distinct payload: shapes whose projections differ but whose messages for a
+-- change are byte-identical share one message, its shapes sorted (eq_b's projection lies between
+-- those of eq_a and eq_c in name order). A replica full shape's message differs, and a change whose
+-- bytes differ between the projections stays two messages.
+CREATE TABLE notes (id int PRIMARY KEY, x text, y text, z text);
+SELECT electric_shapes.create_shape('eq_a', 'notes', columns => ARRAY['x']);
+SELECT electric_shapes.create_shape('eq_b', 'notes', columns => ARRAY['x', 'y']);
+SELECT electric_shapes.create_shape('eq_c', 'notes', columns => ARRAY['x']);
+SELECT electric_shapes.create_shape('eq_d', 'notes', columns => ARRAY['x', 'y'], replica => 'full');
+INSERT INTO notes VALUES (1, 'x1', 'y1', 'z1');
+SELECT * FROM regress.changes('matrix');
+UPDATE notes SET x = 'x2' WHERE id = 1;        -- one message for eq_a, eq_b and eq_c
+UPDATE notes SET x = 'x3', y = 'y3' WHERE id = 1;  -- eq_b's message holds y too
+UPDATE notes SET z = 'z4' WHERE id = 1;        -- no projected column changed: nothing
+DELETE FROM notes;                             -- replica default deletes send the key alone
+SELECT * FROM regress.changes('matrix');
+
 SELECT pg_drop_replication_slot('matrix');
-DROP TABLE chat, items, tasks;
+DROP TABLE chat, items, tasks, notes;

@@ -64,19 +64,36 @@ SELECT c.data::jsonb - 'headers' AS streamed, (s::jsonb - 'headers') = (c.data::
 SELECT pg_drop_replication_slot('snap_slot');
 
 -- snapshot-end describes the snapshot the rows were read in: in a REPEATABLE READ transaction,
--- pg_current_snapshot() of the transaction, and a WAL position past every commit it sees.
+-- pg_current_snapshot() of the transaction, and the WAL insert position at the call, which is past
+-- every commit it sees. A prepared transaction stays in progress without a session, so the
+-- snapshot has a transaction in xip_list (and an xmin below its xmax) to report; the position
+-- lies between the insert positions read just before and just after the call.
+CREATE TABLE snap_other (id int);
+BEGIN;
+INSERT INTO snap_other VALUES (1);
+PREPARE TRANSACTION 'snap_open';
+-- A later transaction commits, so the snapshot's xmax passes the prepared one's xid.
+INSERT INTO snap_other VALUES (2);
 BEGIN ISOLATION LEVEL REPEATABLE READ;
+SELECT pg_current_wal_insert_lsn() - '0/0' AS lsn_before \gset
+SELECT m::jsonb->'headers' AS snap_end FROM electric_shapes.shape_snapshot('snap_none') m \gset
+SELECT pg_current_wal_insert_lsn() - '0/0' AS lsn_after \gset
 SELECT h->>'xmin' = pg_snapshot_xmin(pg_current_snapshot())::text AS xmin,
        h->>'xmax' = pg_snapshot_xmax(pg_current_snapshot())::text AS xmax,
+       (h->>'xmin')::bigint < (h->>'xmax')::bigint AS xmin_below_xmax,
        ARRAY(SELECT jsonb_array_elements_text(h->'xip_list')) =
            ARRAY(SELECT pg_snapshot_xip(pg_current_snapshot())::text) AS xip_list,
-       (h->>'lsn')::numeric BETWEEN 1 AND pg_current_wal_insert_lsn() - '0/0' AS lsn
-  FROM (SELECT m::jsonb->'headers' AS h FROM electric_shapes.shape_snapshot('snap_none') m) s;
+       h->'xip_list' @> jsonb_build_array((SELECT transaction::text FROM pg_prepared_xacts
+                                            WHERE gid = 'snap_open')) AS prepared_in_xip_list,
+       (h->>'lsn')::numeric BETWEEN :lsn_before AND :lsn_after AS lsn
+  FROM (SELECT :'snap_end'::jsonb AS h) s;
 -- Rows committed by others after the transaction's snapshot are not in it: five rows and
 -- snapshot-end, then six rows and snapshot-end once the transaction is over.
 \! psql -X -q -d contrib_regression -c "INSERT INTO snap_items VALUES (6, 1, 'six', 6, true, NULL, NULL, 's6')"
 SELECT count(*) FROM electric_shapes.shape_snapshot('snap_all');
 COMMIT;
+ROLLBACK PREPARED 'snap_open';
+DROP TABLE snap_other;
 SELECT count(*) FROM electric_shapes.shape_snapshot('snap_all');
 
 -- Row-level security applies: the caller sees only the rows its policies give it.

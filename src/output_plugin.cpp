@@ -67,12 +67,22 @@ struct Group {
     std::vector<Shape *> shapes;
     std::vector<const std::string *> names;  // of shapes, for the message's shapes header
     std::vector<stats::Emit> kinds;          // what the message is to each shape
+    // The message after its headers, when rendered early to compare with other groups'
+    // (see merge_equal_payloads); its capacity is kept from change to change.
+    Buffer body;
+    bool has_body = false;
+    size_t merged_into = 0;  // index of the group whose message is byte-identical, or itself
 
     // Empties the group for reuse, keeping its vectors' capacity.
     void reset(Action new_action, uint32 new_payload)
     {
         action = new_action;
         payload = new_payload;
+        has_body = false;
+        clear_shapes();
+    }
+    void clear_shapes()
+    {
         shapes.clear();
         names.clear();
         kinds.clear();
@@ -579,6 +589,87 @@ uint32 payload_of(const Decision &decision)
     return 0;
 }
 
+// The first of the first count groups with the given action and payload id, or count.
+size_t find_group(const std::vector<Group> &groups, size_t count, Action action, uint32 payload)
+{
+    size_t i = 0;
+    while (i < count && !(groups[i].action == action && groups[i].payload == payload))
+        i++;
+    return i;
+}
+
+bool is_row_action(Action action)
+{
+    return action == Action::Delete || action == Action::Insert || action == Action::Update;
+}
+
+// The row message of a group after its headers ("},"key":...}"), from its first shape: every
+// shape of a group renders the same.
+void render_body(PluginState *state, const Group &group, Buffer &out)
+{
+    RowOperation operation = group.action == Action::Delete   ? RowOperation::Delete
+                             : group.action == Action::Insert ? RowOperation::Insert
+                                                              : RowOperation::Update;
+    const Shape *shape = group.shapes.front();
+    close_row_message(out, state->encoder, operation, shape->projection, shape->definition.replica_full);
+}
+
+// Payload ids tell apart projections and replica modes, not contents: shapes with different
+// columns can still get byte-identical messages (an update changing only columns both project),
+// and SPEC section 3 sends one message per distinct payload. So when several groups of one change
+// share an action, their bodies are rendered and compared, and groups with equal bytes become
+// one, its shapes in name order. Only groups of the same change are compared, and the common case
+// (one group per action) renders nothing early. Returns the new group count.
+size_t merge_equal_payloads(PluginState *state, size_t count)
+{
+    std::vector<Group> &groups = state->groups;
+    bool any_merged = false;
+    for (size_t j = 0; j < count; j++) {
+        Group &group = groups[j];
+        group.merged_into = j;
+        if (!is_row_action(group.action))
+            continue;
+        for (size_t i = 0; i < j && group.merged_into == j; i++) {
+            Group &earlier = groups[i];
+            if (earlier.action != group.action || earlier.merged_into != i)
+                continue;
+            bool rendered = true;
+            for (Group *g : {&earlier, &group}) {
+                if (!g->has_body) {
+                    // A data error here belongs to the group: it stays apart, and rendering it
+                    // for its message (render_isolated) fails its shapes alone.
+                    g->body.clear();
+                    g->has_body = pg_try_call([&] { render_body(state, *g, g->body); }, nullptr);
+                }
+                rendered = rendered && g->has_body;
+            }
+            if (rendered && earlier.body.view() == group.body.view()) {
+                group.merged_into = i;
+                any_merged = true;
+            }
+        }
+    }
+    if (!any_merged)
+        return count;
+
+    // Regroup the decisions, which come in shape name order, so that every group stays sorted.
+    for (size_t i = 0; i < count; i++)
+        groups[i].clear_shapes();
+    for (const Decision &decision : state->decisions) {
+        size_t at = find_group(groups, count, decision.action, payload_of(decision));
+        groups[groups[at].merged_into].add(decision.shape, decision.kind);
+    }
+    size_t kept = 0;
+    for (size_t i = 0; i < count; i++) {
+        if (groups[i].shapes.empty())
+            continue;
+        if (kept != i)
+            std::swap(groups[kept], groups[i]);
+        kept++;
+    }
+    return kept;
+}
+
 // Groups decisions into messages: one per distinct (action, payload), shapes sorted, deletes
 // first so that a key change reads as delete-then-insert.
 void group_decisions(PluginState *state)
@@ -587,19 +678,15 @@ void group_decisions(PluginState *state)
     size_t count = 0;
     for (const Decision &decision : state->decisions) {
         uint32 payload = payload_of(decision);
-        Group *group = nullptr;
-        for (size_t i = 0; i < count && !group; i++) {
-            if (groups[i].action == decision.action && groups[i].payload == payload)
-                group = &groups[i];
-        }
-        if (!group) {
+        size_t at = find_group(groups, count, decision.action, payload);
+        if (at == count) {
             if (count == groups.size())
                 groups.emplace_back();
-            group = &groups[count++];
-            group->reset(decision.action, payload);
+            groups[count++].reset(decision.action, payload);
         }
-        group->add(decision.shape, decision.kind);
+        groups[at].add(decision.shape, decision.kind);
     }
+    count = merge_equal_payloads(state, count);
     std::sort(groups.begin(), groups.begin() + count, [](const Group &a, const Group &b) {
         if (a.action != b.action)
             return a.action < b.action;
@@ -630,7 +717,7 @@ const Buffer &row_header(PluginState *state, const RelationInfo *info, RowOperat
 }
 
 // Writes the message of a group into state->message (all shapes of a group render the same).
-void render(PluginState *state, const RelationInfo *info, const Group &group)
+void render(PluginState *state, const RelationInfo *info, Group &group)
 {
     Buffer &out = state->message;
     out.clear();
@@ -649,9 +736,10 @@ void render(PluginState *state, const RelationInfo *info, const Group &group)
     out.append(row_header(state, info, operation, group.names).view());
     json::append_uint(out, state->op_position);
     out.append(state->txids.view());
-    const Shape *shape = group.shapes.front();
-    close_row_message(out, state->encoder, operation, shape->projection,
-                      shape->definition.replica_full);
+    if (group.has_body)
+        out.append(group.body.view());
+    else
+        render_body(state, group, out);
 }
 
 // Drops from a group the shapes that failed in this change after it was formed: they get

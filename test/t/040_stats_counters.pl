@@ -54,9 +54,16 @@ SELECT inserts, updates, deletes, move_ins, move_outs, must_refetches, filter_er
     return \%r;
 }
 
+# The consumer received messages for exactly the expected shapes, shape_stats counts messages
+# for exactly those, and for each the counts are what the consumer received.
 sub shapes_match
 {
-    my ($slot, $test) = @_;
+    my ($slot, $test, @expected) = @_;
+    is_deeply([ sort keys %seen ], [ sort @expected ], "$test: the consumer received messages for the expected shapes");
+    is($node->safe_psql('postgres', qq{
+SELECT string_agg(shape, ',' ORDER BY shape) FROM electric_shapes.shape_stats
+ WHERE slot_name = '$slot' AND inserts + updates + deletes + must_refetches > 0}),
+        join(',', sort @expected), "$test: shape_stats counts messages for the expected shapes");
     for my $shape (sort keys %seen)
     {
         my $r = shape_row($slot, $shape);
@@ -80,7 +87,7 @@ INSERT INTO messages VALUES (5, 5, 'boom');
 });
 my $received = consume('counted');
 ok($received > 0, "the consumer received $received messages");
-shapes_match('counted', 'first session');
+shapes_match('counted', 'first session', qw(conv_1 conv_2 every-message));
 my $r = shape_row('counted', 'conv_1');
 is("$r->{move_ins}|$r->{move_outs}", '1|1', 'conv_1: one move-in (id 4) and one move-out (id 2)');
 $r = shape_row('counted', 'conv_2');
@@ -105,7 +112,7 @@ INSERT INTO messages VALUES (6, 1, 'e'), (7, 2, 'f');
 TRUNCATE messages;
 });
 consume('counted');
-shapes_match('counted', 'after a reconnect');
+shapes_match('counted', 'after a reconnect', qw(conv_1 conv_2 every-message picky));
 is($node->safe_psql('postgres',
     "SELECT bytes_emitted FROM electric_shapes.slot_stats WHERE slot_name = 'counted'"),
     $slot_bytes, 'bytes_emitted accumulates across sessions');
@@ -115,14 +122,14 @@ ok(shape_row('counted', 'conv_1')->{must_refetches} >= 1, 'a truncate is a must-
 $node->safe_psql('postgres',
     "INSERT INTO messages SELECT g, 9, repeat('x', 200) FROM generate_series(100, 3000) g");
 consume('counted');
-shapes_match('counted', 'after a spilled transaction');
+shapes_match('counted', 'after a spilled transaction', qw(conv_1 conv_2 every-message picky));
 my $spilled = $node->safe_psql('postgres',
     "SELECT spill_bytes FROM electric_shapes.slot_stats WHERE slot_name = 'counted'");
 ok($spilled > 0, "spill_bytes counts what the reorder buffer spilled ($spilled)");
 
 # A live pg_recvlogical consumer: the slot is active, its application is known.
 my $file = $node->basedir . '/live.jsonl';
-my $consumer = start_recvlogical($node, 'counted', $file, 'shapes=conv_1');
+my $consumer = start_recvlogical($node, 'counted', $file, 'shapes=conv_1', 'include-transaction=on');
 $node->poll_query_until('postgres',
     "SELECT active FROM electric_shapes.slot_stats WHERE slot_name = 'counted'")
   or fail('the streaming slot is active');
@@ -132,12 +139,18 @@ is($node->safe_psql('postgres',
     'slot_stats shows the consumer holding the slot');
 my $before = shape_row('counted', 'conv_1')->{inserts};
 $node->safe_psql('postgres', "INSERT INTO messages VALUES (10, 1, 'live'), (11, 1, 'live')");
-my @live = wait_for_messages($file, 2);
-is(scalar(@live), 2, 'the live consumer received both inserts');
+my @live = wait_for_messages($file, 4);
+is(join(',', map { $_->{headers}{operation} // $_->{headers}{control} } @live), 'begin,insert,insert,commit',
+    'the live consumer received both inserts');
 $node->poll_query_until('postgres',
     "SELECT inserts = $before + 2 FROM electric_shapes.shape_stats WHERE slot_name = 'counted' AND shape = 'conv_1'")
   or fail('shape_stats follows a live stream');
 pass('shape_stats follows a live stream');
+# pg_recvlogical confirms the end of the commit it wrote (a message's lsn is where the commit
+# starts), so the next session does not get this transaction again.
+ok($node->poll_query_until('postgres',
+        "SELECT confirmed_flush_lsn > '0/0'::pg_lsn + $live[-1]{headers}{lsn} FROM pg_replication_slots WHERE slot_name = 'counted'"),
+    'the live consumer confirmed its transaction');
 stop_recvlogical($consumer);
 $node->poll_query_until('postgres',
     "SELECT NOT active FROM electric_shapes.slot_stats WHERE slot_name = 'counted'");
@@ -150,7 +163,7 @@ SELECT changes_decoded, bytes_emitted, spill_bytes, (SELECT count(*) FROM electr
 (%seen, $slot_bytes) = ();
 $node->safe_psql('postgres', "INSERT INTO messages VALUES (20, 2, 'after reset')");
 consume('counted');
-shapes_match('counted', 'after reset_stats');
+shapes_match('counted', 'after reset_stats', qw(conv_2 every-message));
 
 # Consumer lag: WAL not yet confirmed by an electric_shapes slot's consumer.
 $node->safe_psql('postgres', "SELECT pg_create_logical_replication_slot('laggard', 'electric_shapes')");

@@ -26,7 +26,9 @@ sub status_is
 }
 
 # --- A server as the README sets it up, with little headroom so that limits are reachable.
-my $node = new_shapes_cluster('health', extra_conf => "max_replication_slots = 5\nmax_wal_senders = 2\n");
+# No timed checkpoint: the wal_status checks below decide when WAL is removed.
+my $node = new_shapes_cluster('health',
+    extra_conf => "max_replication_slots = 5\nmax_wal_senders = 2\ncheckpoint_timeout = '1h'\n");
 
 my $rows = $node->safe_psql('postgres', 'SELECT check_name, status FROM electric_shapes.health');
 is($rows, join("\n", map { "$_|ok" } qw(wal_level output_plugin_libraries preload replication_slots
@@ -59,10 +61,9 @@ $node->safe_psql('postgres',
     "CREATE TABLE filler AS SELECT g, repeat('x', 1000) AS pad FROM generate_series(1, 3000) g");
 $node->safe_psql('postgres',
     "ALTER SYSTEM SET electric_shapes.health_inactive_slot_error_size = '1MB'; SELECT pg_reload_conf()");
-$node->poll_query_until('postgres',
-    "SELECT status = 'error' FROM electric_shapes.health WHERE check_name = 'inactive_slots'")
-  or fail('inactive_slots: error above electric_shapes.health_inactive_slot_error_size');
-pass('inactive_slots: error above electric_shapes.health_inactive_slot_error_size');
+ok($node->poll_query_until('postgres',
+        "SELECT status = 'error' FROM electric_shapes.health WHERE check_name = 'inactive_slots'"),
+    'inactive_slots: error above electric_shapes.health_inactive_slot_error_size');
 $node->safe_psql('postgres',
     "ALTER SYSTEM RESET electric_shapes.health_inactive_slot_error_size; SELECT pg_reload_conf()");
 
@@ -86,23 +87,29 @@ $node->safe_psql('postgres', "SELECT pg_drop_replication_slot('idle_slot')");
 status_is($node, 'wal_status', 'ok', 'lost slot dropped');
 status_is($node, 'inactive_slots', 'ok', 'no inactive slot');
 
-# An unreserved slot (behind max_slot_wal_keep_size, not yet removed) is a warning.
-$node->safe_psql('postgres',
-    "ALTER SYSTEM SET max_slot_wal_keep_size = '32MB'; SELECT pg_reload_conf()");
-$node->poll_query_until('postgres', "SELECT current_setting('max_slot_wal_keep_size') = '32MB'");
+# An unreserved slot (behind max_slot_wal_keep_size, its WAL not removed yet) is a warning, and
+# the next checkpoint invalidates it: lost, an error. max_slot_wal_keep_size is still 1MB, less
+# than a segment, so a slot keeps only the current segment: one WAL switch leaves it behind. Only
+# a checkpoint removes WAL or invalidates a slot, and the cluster's checkpoint_timeout is long, so
+# the slot stays unreserved until the CHECKPOINT below.
+sub wal_status_of
+{
+    return $node->safe_psql('postgres',
+        "SELECT wal_status FROM pg_replication_slots WHERE slot_name = '$_[0]'");
+}
+$node->safe_psql('postgres', 'SELECT pg_switch_wal()');  # the slot starts at a segment's start
 $node->safe_psql('postgres',
     "SELECT pg_create_logical_replication_slot('behind_slot', 'test_decoding')");
+is(wal_status_of('behind_slot'), 'reserved', 'a new slot is reserved');
 status_is($node, 'wal_status', 'ok', 'reserved slot');
-$node->safe_psql('postgres',
-    "ALTER SYSTEM SET max_slot_wal_keep_size = '1MB'; SELECT pg_reload_conf()");
-$node->poll_query_until('postgres', "SELECT current_setting('max_slot_wal_keep_size') = '1MB'");
-$node->safe_psql('postgres',
-    "INSERT INTO filler SELECT g, repeat('z', 1000) FROM generate_series(1, 3000) g");
-my $wal_status = $node->safe_psql('postgres',
-    "SELECT wal_status FROM pg_replication_slots WHERE slot_name = 'behind_slot'");
-my ($status) = check($node, 'wal_status');
-is($status, $wal_status eq 'unreserved' ? 'warning' : $wal_status eq 'lost' ? 'error' : 'ok',
-    "wal_status: status follows the slot's wal_status ($wal_status)");
+$node->safe_psql('postgres', "INSERT INTO filler VALUES (0, 'z'); SELECT pg_switch_wal()");
+is(wal_status_of('behind_slot'), 'unreserved', 'after a WAL switch the slot is unreserved');
+$detail = status_is($node, 'wal_status', 'warning', 'unreserved slot');
+like($detail, qr/slot "behind_slot" has wal_status unreserved/, 'wal_status: detail names the unreserved slot');
+$node->safe_psql('postgres', 'CHECKPOINT');
+is(wal_status_of('behind_slot'), 'lost', 'the checkpoint invalidates the unreserved slot');
+$detail = status_is($node, 'wal_status', 'error', 'lost slot');
+like($detail, qr/slot "behind_slot" has wal_status lost/, 'wal_status: detail names the lost slot');
 $node->safe_psql('postgres', "SELECT pg_drop_replication_slot('behind_slot')");
 $node->safe_psql('postgres', "ALTER SYSTEM RESET max_slot_wal_keep_size; SELECT pg_reload_conf()");
 status_is($node, 'wal_status', 'ok', 'slot dropped');
@@ -161,27 +168,20 @@ $bare->start;
 $bare->safe_psql('postgres', 'CREATE EXTENSION electric_shapes');
 $detail = status_is($bare, 'wal_level', 'error', 'wal_level replica');
 like($detail, qr/wal_level is replica/, 'wal_level: detail');
-my $has_setting = $bare->safe_psql('postgres',
-    "SELECT current_setting('output_plugin_libraries', true) IS NOT NULL");
-SKIP:
-{
-    skip 'this PostgreSQL has no output_plugin_libraries', 2 unless $has_setting eq 't';
-    $detail = status_is($bare, 'output_plugin_libraries', 'error', 'electric_shapes not listed');
-    like($detail, qr/output_plugin_libraries is 'pgoutput, test_decoding'/, 'output_plugin_libraries: detail');
-}
-SKIP:
-{
-    skip 'this PostgreSQL has no output_plugin_libraries', 2 unless $has_setting eq 't';
-    # A list setting: one quoted string is one (wrong) library name.
-    is($bare->safe_psql('postgres', q{
+# PostgreSQL 15.19 and later have output_plugin_libraries, which SPEC section 1 requires.
+is($bare->safe_psql('postgres', "SELECT current_setting('output_plugin_libraries', true) IS NOT NULL"),
+    't', 'this PostgreSQL has output_plugin_libraries');
+$detail = status_is($bare, 'output_plugin_libraries', 'error', 'electric_shapes not listed');
+like($detail, qr/output_plugin_libraries is 'pgoutput, test_decoding'/, 'output_plugin_libraries: detail');
+# A list setting: one quoted string is one (wrong) library name.
+is($bare->safe_psql('postgres', q{
 SET output_plugin_libraries = 'pgoutput, test_decoding, electric_shapes';
 SELECT status FROM electric_shapes.health WHERE check_name = 'output_plugin_libraries'}),
-        'error', 'output_plugin_libraries: a single quoted string is not a list');
-    is($bare->safe_psql('postgres', q{
+    'error', 'output_plugin_libraries: a single quoted string is not a list');
+is($bare->safe_psql('postgres', q{
 SET output_plugin_libraries = pgoutput, '$libdir/electric_shapes';
 SELECT status FROM electric_shapes.health WHERE check_name = 'output_plugin_libraries'}),
-        'ok', 'output_plugin_libraries: a path to the library counts');
-}
+    'ok', 'output_plugin_libraries: a path to the library counts');
 $detail = status_is($bare, 'preload', 'warning', 'not preloaded');
 like($detail, qr/not in shared_preload_libraries/, 'preload: detail says what is missing');
 status_is($bare, 'statistics_capacity', 'ok', 'statistics off is not an overflow');
@@ -200,11 +200,10 @@ like($stderr, qr/statistics are off/, 'reset_stats says there is nothing to rese
 # Listed but not yet loaded: the restart is pending.
 $bare->safe_psql('postgres', "ALTER SYSTEM SET shared_preload_libraries = 'electric_shapes'");
 $bare->reload;
-$bare->poll_query_until('postgres',
-    "SELECT detail ~ 'not been restarted' FROM electric_shapes.health WHERE check_name = 'preload'",
-    't')
-  or fail('preload: a pending restart is reported');
-pass('preload: a pending restart is reported');
+ok($bare->poll_query_until('postgres',
+        "SELECT detail ~ 'not been restarted' FROM electric_shapes.health WHERE check_name = 'preload'",
+        't'),
+    'preload: a pending restart is reported');
 
 # Fixed and restarted: back to ok.
 $bare->safe_psql('postgres', q{

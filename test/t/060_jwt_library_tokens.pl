@@ -1,11 +1,13 @@
 # verify_jwt against tokens made by the jsonwebtoken npm package (what Node back ends sign with),
 # then a few thousand random, truncated and damaged tokens: every call must succeed or fail with
-# an authorization error, and the server must stay up.
+# an authorization error, and the server must stay up. Whatever verifies must carry the HMAC of
+# its header and payload under the secret (checked here, independently of the extension); the
+# library's valid tokens verify, and the same tokens with one signature bit flipped never do.
 use strict;
 use warnings;
-use Digest::SHA qw(hmac_sha256);
+use Digest::SHA qw(hmac_sha256 hmac_sha384 hmac_sha512);
 use JSON::PP;
-use MIME::Base64 qw(encode_base64);
+use MIME::Base64 qw(decode_base64 encode_base64);
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
@@ -155,6 +157,43 @@ for (1 .. 600)
 	push @inputs, signed($headers[ $_ % 7 == 0 ? int(rand(@headers)) : 0 ], $payload);
 }
 
+# Inputs whose outcome is known, by position: the valid tokens, and forgeries of them, each with
+# one bit of its signature flipped.
+my %expected_state;
+sub b64url_decode
+{
+	(my $text = $_[0]) =~ tr{-_}{+/};
+	return decode_base64($text . '=' x ((4 - length($text) % 4) % 4));
+}
+for my $alg (qw(HS256 HS384 HS512))
+{
+	my $token = $tokens->{$alg};
+	push @inputs, $token;
+	$expected_state{ scalar @inputs } = 'ok';
+	my ($signed_part, $signature_part) = $token =~ /^(.*)\.([^.]*)$/;
+	my $signature = b64url_decode($signature_part);
+	for my $bit (0, 1, 7, 8, 100, 8 * length($signature) - 1)
+	{
+		my $forged = $signature;
+		vec($forged, $bit, 1) ^= 1;
+		push @inputs, "$signed_part." . b64url($forged);
+		$expected_state{ scalar @inputs } = '28P01';
+	}
+}
+
+# True when a token's third part decodes to the HMAC of the first two under the secret, with the
+# digest of one of the three algorithms.
+sub signature_matches
+{
+	my ($token) = @_;
+	my @parts = split /\./, $token, -1;
+	return 0 unless @parts == 3 && $parts[2] =~ /^[A-Za-z0-9_-]+$/;
+	my $signature = b64url_decode($parts[2]);
+	my $input = "$parts[0].$parts[1]";
+	return grep { $_ eq $signature }
+	  (hmac_sha256($input, $secret), hmac_sha384($input, $secret), hmac_sha512($input, $secret));
+}
+
 my $file = "${PostgreSQL::Test::Utils::tmp_check}/jwt_fuzz_inputs.txt";
 open(my $fh, '>:raw', $file) or die "could not write $file: $!";
 for my $input (@inputs)
@@ -199,6 +238,13 @@ is( $node->safe_psql(
 	'',
 	'every fuzz input either verified or failed with an authorization SQLSTATE');
 note $node->safe_psql('postgres', "SELECT state || ': ' || count(*) FROM fuzz_outcome GROUP BY state ORDER BY state");
+my %state_of = map { split /\|/ } split /\n/,
+  $node->safe_psql('postgres', 'SELECT id, state FROM fuzz_outcome');
+my @forged_accepted = grep { $state_of{$_} eq 'ok' && !signature_matches($inputs[ $_ - 1 ]) } sort { $a <=> $b } keys %state_of;
+is_deeply(\@forged_accepted, [], 'every verified fuzz input carries the HMAC of its header and payload');
+is_deeply({ map { $_ => $state_of{$_} } keys %expected_state }, \%expected_state,
+	'valid tokens verify and their forgeries are refused as invalid signatures');
+cmp_ok(scalar(grep { $_ eq 'ok' } values %state_of), '>=', 3, 'verified inputs were checked');
 is($node->safe_psql('postgres', 'SELECT 1'), '1', 'the server is still up');
 unlike(slurp_file($node->logfile), qr/terminated by signal|server process .* exited/, 'no backend crashed');
 
