@@ -232,7 +232,8 @@ void check_valid(FuzzedDataProvider &provider)
         Sample sample;
         sample.labels.emplace_back("n", std::to_string(s));  // label sets stay distinct
         for (int l = provider.ConsumeIntegralInRange(0, 2); l > 0; l--) {
-            std::string label = valid_name(provider, true) + "_" + std::to_string(l);
+            // "x", not "_": a name "_" would make the reserved "__1".
+            std::string label = valid_name(provider, true) + "x" + std::to_string(l);
             sample.labels.emplace_back(label, provider.ConsumeRandomLengthString(30));
         }
         sample.integer = provider.ConsumeBool();
