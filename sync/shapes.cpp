@@ -390,7 +390,7 @@ void Shapes::wake(const ShapePtr &shape)
     }
 }
 
-void Shapes::rotate(const ShapePtr &shape)
+void Shapes::rotate(ShapePtr shape)
 {
     if (shape->state == Shape::State::Gone || shape->state == Shape::State::Failed)
         return;

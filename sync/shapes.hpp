@@ -72,7 +72,8 @@ private:
     void serve(const ShapePtr &shape, const ShapeRequest &request, Responder respond);
     void wait(const ShapePtr &shape, const ShapeRequest &request, Responder respond, bool for_data);
     void wake(const ShapePtr &shape);
-    void rotate(const ShapePtr &shape);
+    // By value: it erases the registry's references to the shape.
+    void rotate(ShapePtr shape);
     Response shape_response(const ShapePtr &shape, const ShapeRequest &request) const;
     std::string new_handle(const std::string &key);
     void discard(const ShapePtr &shape);
