@@ -119,7 +119,8 @@ private:
             reply(std::move(r));
             return;
         }
-        if (method != http::verb::get && method != http::verb::head) {
+        if (method != http::verb::get && method != http::verb::head &&
+            !(method == http::verb::delete_ && shape_path)) {
             reply(json_error(405, "{\"message\":\"Method not allowed\"}"));
             return;
         }
@@ -136,7 +137,9 @@ private:
             reply(json_error(404, "{\"message\":\"Not found\"}"));
             return;
         }
-        ShapeRequestOutcome parsed = parse_shape_request(query);
+        // A DELETE names a definition (and optionally a handle), not a position in its log.
+        ShapeRequestOutcome parsed =
+            parse_shape_request(method == http::verb::delete_ ? "offset=-1&" + query : query);
         if (!config_.secret.empty() && !(parsed.request && parsed.request->has_secret &&
                                          secret_matches(parsed.request->secret, config_.secret))) {
             // The secret is checked before anything about the shape is said.
@@ -153,6 +156,15 @@ private:
         }
         if (!parsed.request) {
             reply(invalid_request(parsed.field, parsed.error));
+            return;
+        }
+        if (method == http::verb::delete_) {
+            // The parser drops the handle of an offset=-1 request; a DELETE keeps it.
+            if (auto pairs = parse_query(query))
+                for (auto &[k, v] : *pairs)
+                    if (k == "handle")
+                        parsed.request->handle = v;
+            shapes_.handle_delete(*parsed.request, std::move(reply));
             return;
         }
         if (parsed.request->live_sse || parsed.request->log != "full") {

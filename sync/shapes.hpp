@@ -18,6 +18,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 
+#include <functional>
 #include <list>
 #include <map>
 #include <memory>
@@ -44,6 +45,9 @@ public:
 
     // GET /v1/shape with parsed parameters: answers through respond, now or later.
     void handle_get(const ShapeRequest &request, Responder respond);
+    // DELETE /v1/shape: drops the service's shape of that definition (and handle, when given);
+    // its clients get 409 and refetch. 202 when dropped, 404 when there is no such shape.
+    void handle_delete(const ShapeRequest &request, Responder respond);
 
     // The stream, in order: a row message inside a transaction, the end of the transaction
     // (end_lsn: where the slot may be confirmed once it is on disk), a must-refetch.
@@ -67,6 +71,12 @@ private:
     struct Waiter;
     using ShapePtr = std::shared_ptr<Shape>;
 
+    // The definition a request names, with its table resolved to one spelling (on a worker the
+    // first time a spelling is seen), then next(definition, key); or an error response.
+    void resolve(const ShapeRequest &request, Responder respond,
+                 std::function<void(const ShapeDefinition &, const std::string &, Responder)> next);
+    void dispatch(const ShapeDefinition &definition, const std::string &key, const ShapeRequest &request,
+                  Responder respond);
     ShapePtr start_shape(const ShapeDefinition &definition, const std::string &key);
     void finish_creation(const ShapePtr &shape, CreationResult result);
     void serve(const ShapePtr &shape, const ShapeRequest &request, Responder respond);
@@ -84,6 +94,7 @@ private:
     std::string shapes_dir_;
     std::map<std::string, ShapePtr> by_key_;   // definition key => current shape
     std::map<std::string, ShapePtr> by_name_;  // electric_shapes name => shape fed by the stream
+    std::map<std::string, std::string> tables_;  // table as a client spelled it => resolved
     uint64_t last_handle_micros_ = 0;
 
     // Stream state.
