@@ -14,6 +14,7 @@
 
 #include "sync/http_response.hpp"
 #include "sync/log.hpp"
+#include "sync/pure/etag.hpp"
 #include "sync/pure/shape_request.hpp"
 #include "sync/shapes.hpp"
 
@@ -100,7 +101,14 @@ private:
         http::verb method = request_.method();
         std::string origin(request_[http::field::origin]);
         bool shape_path = path == "/v1/shape";
-        auto reply = [self = shared_from_this(), method, origin, shape_path](Response r) {
+        std::string if_none_match(request_[http::field::if_none_match]);
+        auto reply = [self = shared_from_this(), method, origin, shape_path, if_none_match](Response r) {
+            if (r.status == 200 && !if_none_match.empty())
+                for (const auto &[name, value] : r.headers)
+                    if (name == "etag" && etag_matches(value, if_none_match)) {
+                        r.status = 304;  // the other headers stay, the body goes
+                        r.body.clear();
+                    }
             asio::dispatch(self->stream_.get_executor(), [self, r = std::move(r), method, origin, shape_path]() mutable {
                 self->send(std::move(r), method, origin, shape_path);
             });

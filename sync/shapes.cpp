@@ -299,7 +299,7 @@ void Shapes::dispatch(const ShapeDefinition &definition, const std::string &key,
 {
     auto it = by_key_.find(key);
     ShapePtr shape = it != by_key_.end() ? it->second : start_shape(definition, key);
-    if (!request.offset.before_all && request.handle != shape->handle) {
+    if (!request.offset.before_all && !request.offset_now && request.handle != shape->handle) {
         respond(must_refetch_response(shape->handle));
         return;
     }
@@ -357,7 +357,7 @@ void Shapes::serve(const ShapePtr &shape, const ShapeRequest &request, Responder
         break;
     }
     try {
-        if (!request.offset.before_all) {
+        if (!request.offset.before_all && !request.offset_now) {
             LogOffset last = shape->log->last_offset();
             if (last < request.offset) {
                 respond(invalid_request("offset", "out of bounds for this shape"));
@@ -382,7 +382,14 @@ Response Shapes::shape_response(const ShapePtr &shape, const ShapeRequest &reque
     r.set("electric-handle", shape->handle);
     LogOffset offset = request.offset;
     bool has_data = false;
-    if (request.offset.before_all) {
+    if (request.offset_now) {
+        // No data: where the log ends now, up to date there.
+        offset = shape->log->last_offset();
+        uint64_t seen = std::max(last_seen_lsn_, offset.op == LogOffset::kInf ? 0 : offset.tx);
+        r.body = "[" + up_to_date_message(seen) + "]";
+        r.set("electric-up-to-date", "");
+        r.set("cache-control", "public, max-age=60, stale-while-revalidate=300");
+    } else if (request.offset.before_all) {
         std::string rows = read_snapshot_messages(shape->dir);
         r.body = "[" + rows + (rows.empty() ? "" : ",") + snapshot_end_message(shape->bounds) + "]";
         offset = LogOffset::snapshot_end();
@@ -409,7 +416,8 @@ Response Shapes::shape_response(const ShapePtr &shape, const ShapeRequest &reque
     } else {
         r.set("electric-schema", shape->schema_json);
     }
-    std::string etag = shape->handle + ":" + request.offset.str() + ":" + offset.str();
+    std::string etag =
+        shape->handle + ":" + (request.offset_now ? std::string("now") : request.offset.str()) + ":" + offset.str();
     if (!has_data)
         etag += ":" + std::to_string(unix_micros());  // a response with no change never revalidates
     r.set("etag", "\"" + etag + "\"");
