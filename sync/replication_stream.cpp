@@ -299,6 +299,9 @@ void ReplicationStream::handle_copy_data(const char *data, int length)
         shapes_.on_commit(message->lsn, wal_start);
         break;
     case MessageKind::MustRefetch:
+    case MessageKind::ShapeDropped:
+        // A shape of the service dropped by someone else, or with its table: its clients
+        // refetch (and learn that the table is gone, if it is).
         shapes_.on_must_refetch(*message);
         break;
     default:

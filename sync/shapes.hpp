@@ -50,7 +50,9 @@ public:
     void handle_delete(const ShapeRequest &request, Responder respond);
 
     // The stream, in order: a row message inside a transaction, the end of the transaction
-    // (end_lsn: where the slot may be confirmed once it is on disk), a must-refetch.
+    // (end_lsn: where the slot may be confirmed once it is on disk), a must-refetch or a drop
+    // of a shape the service still has (the service unregisters its own before it drops them,
+    // so this is someone else's drop, or the table's).
     void on_begin();
     void on_row(const StreamMessage &message);
     void on_commit(uint64_t commit_lsn, uint64_t end_lsn);

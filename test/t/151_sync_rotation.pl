@@ -1,7 +1,8 @@
 # Rotation of electric-shapes-sync's shapes with the official @electric-sql/client: a TRUNCATE,
 # a column added and a column's type changed (the plugin's must-refetch for each) each give the shape's clients a 409 with a new handle (a long-poll held on the old handle ends
 # with it at once), the clients refetch, and after a sentinel write their rows equal the query.
-# A shape the change does not concern keeps its handle.
+# A shape the change does not concern keeps its handle. A shape of the service dropped by someone
+# else, or with its table, is refetched the same way.
 use strict;
 use warnings;
 use HTTP::Tiny;
@@ -160,6 +161,14 @@ $node->safe_psql('postgres', 'ALTER TABLE items ALTER COLUMN grp TYPE bigint');
 converge('after a type change');
 isnt(handle_of($_), $handle{$_}, "type change: $_ has a new handle") for qw(grp1 all cols);
 
+# 4. The service's shape dropped behind its back: its clients refetch a new one, the others keep
+# theirs.
+%handle = map { $_ => handle_of($_) } qw(grp1 all cols);
+$node->safe_psql('postgres', "SELECT electric_shapes.drop_shape('ess_default_$handle{all}')");
+converge('after its shape was dropped by someone else');
+isnt(handle_of('all'), $handle{all}, 'dropped behind its back: the shape has a new handle');
+is(handle_of($_), $handle{$_}, "$_ kept its handle") for qw(grp1 cols);
+
 # The rotated shapes are gone from the server: only the current ones are left.
 my @current = sort map { "ess_default_$_" } map { handle_of($_) } qw(grp1 all cols);
 my $names;
@@ -170,5 +179,18 @@ for (1 .. 50) {
 }
 is($names, join(',', @current), 'rotated shapes are dropped');
 ok($client->{handle}->pumpable, 'the client reported no error') or diag(slurp_file($client->{err}));
+$client->{handle}->signal('TERM');
+eval { $client->{handle}->finish };
+
+# 5. The table dropped: a held long-poll ends with 409, and the refetch is a 400 naming the table.
+$socket = hold_long_poll(handle_of('all'));
+$started = time;
+$node->safe_psql('postgres', 'DROP TABLE items');
+($status, $new_handle, $body, $waited) = long_poll_ends($socket, $started);
+is($status, 409, 'table dropped: the held long-poll gets 409');
+ok($waited < 10, 'at once') or diag("waited $waited s");
+$res = $http->get("http://127.0.0.1:$service->{port}/v1/shape?table=items&offset=-1");
+is_deeply([ $res->{status}, decode_json($res->{content})->{errors} ],
+    [ 400, { table => ['relation "public.items" does not exist'] } ], 'the refetch: 400, the table does not exist');
 
 done_testing();

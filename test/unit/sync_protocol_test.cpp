@@ -182,6 +182,10 @@ TEST(SyncStreamMessage, ControlMessages)
     auto refetch = parse_stream_message("{\"headers\":{\"control\":\"must-refetch\",\"shapes\":[\"a\"]}}");
     ASSERT_TRUE(refetch);
     EXPECT_EQ(refetch->kind, MessageKind::MustRefetch);
+    auto dropped = parse_stream_message("{\"headers\":{\"control\":\"shape-dropped\",\"shapes\":[\"a\"],\"lsn\":\"5\"}}");
+    ASSERT_TRUE(dropped);
+    EXPECT_EQ(dropped->kind, MessageKind::ShapeDropped);
+    EXPECT_EQ(dropped->shapes, std::vector<std::string>{"a"});
     EXPECT_FALSE(parse_stream_message("not json"));
     EXPECT_FALSE(parse_stream_message("{\"headers\":{}}"));
     EXPECT_EQ(up_to_date_message(42), "{\"headers\":{\"control\":\"up-to-date\",\"global_last_seen_lsn\":\"42\"}}");
