@@ -14,6 +14,7 @@
 
 #include "sync/http_response.hpp"
 #include "sync/log.hpp"
+#include "sync/pure/etag.hpp"
 #include "sync/pure/shape_request.hpp"
 #include "sync/shapes.hpp"
 
@@ -100,7 +101,14 @@ private:
         http::verb method = request_.method();
         std::string origin(request_[http::field::origin]);
         bool shape_path = path == "/v1/shape";
-        auto reply = [self = shared_from_this(), method, origin, shape_path](Response r) {
+        std::string if_none_match(request_[http::field::if_none_match]);
+        auto reply = [self = shared_from_this(), method, origin, shape_path, if_none_match](Response r) {
+            if (r.status == 200 && !if_none_match.empty())
+                for (const auto &[name, value] : r.headers)
+                    if (name == "etag" && etag_matches(value, if_none_match)) {
+                        r.status = 304;  // the other headers stay, the body goes
+                        r.body.clear();
+                    }
             asio::dispatch(self->stream_.get_executor(), [self, r = std::move(r), method, origin, shape_path]() mutable {
                 self->send(std::move(r), method, origin, shape_path);
             });
@@ -119,7 +127,8 @@ private:
             reply(std::move(r));
             return;
         }
-        if (method != http::verb::get && method != http::verb::head) {
+        if (method != http::verb::get && method != http::verb::head &&
+            !(method == http::verb::delete_ && shape_path)) {
             reply(json_error(405, "{\"message\":\"Method not allowed\"}"));
             return;
         }
@@ -136,7 +145,9 @@ private:
             reply(json_error(404, "{\"message\":\"Not found\"}"));
             return;
         }
-        ShapeRequestOutcome parsed = parse_shape_request(query);
+        // A DELETE names a definition (and optionally a handle), not a position in its log.
+        ShapeRequestOutcome parsed =
+            parse_shape_request(method == http::verb::delete_ ? "offset=-1&" + query : query);
         if (!config_.secret.empty() && !(parsed.request && parsed.request->has_secret &&
                                          secret_matches(parsed.request->secret, config_.secret))) {
             // The secret is checked before anything about the shape is said.
@@ -153,6 +164,15 @@ private:
         }
         if (!parsed.request) {
             reply(invalid_request(parsed.field, parsed.error));
+            return;
+        }
+        if (method == http::verb::delete_) {
+            // The parser drops the handle of an offset=-1 request; a DELETE keeps it.
+            if (auto pairs = parse_query(query))
+                for (auto &[k, v] : *pairs)
+                    if (k == "handle")
+                        parsed.request->handle = v;
+            shapes_.handle_delete(*parsed.request, std::move(reply));
             return;
         }
         if (parsed.request->live_sse || parsed.request->log != "full") {

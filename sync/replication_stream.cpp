@@ -56,7 +56,8 @@ std::string lsn_text(uint64_t lsn)
 }  // namespace
 
 ReplicationStream::ReplicationStream(asio::io_context &io, const Config &config, Shapes &shapes, uint64_t start_lsn)
-    : io_(io), config_(config), shapes_(shapes), feedback_timer_(io), retry_timer_(io), reported_lsn_(start_lsn)
+    : io_(io), config_(config), shapes_(shapes), feedback_timer_(io), retry_timer_(io),
+      connect_timer_(io), reported_lsn_(start_lsn)
 {
 }
 
@@ -77,6 +78,7 @@ void ReplicationStream::stop()
     streaming_ = false;
     feedback_timer_.cancel();
     retry_timer_.cancel();
+    connect_timer_.cancel();
     if (socket_) {
         socket_->cancel();
         socket_.reset();
@@ -93,27 +95,104 @@ void ReplicationStream::connect()
         return;
     std::vector<const char *> keys = {"dbname", "replication", "application_name", nullptr};
     std::vector<const char *> values = {config_.database_url.c_str(), "database", "electric-shapes-sync", nullptr};
-    conn_ = PQconnectdbParams(keys.data(), values.data(), 1);
-    if (PQstatus(conn_) != CONNECTION_OK) {
-        fail(std::string("could not connect for replication: ") + PQerrorMessage(conn_));
+    conn_ = PQconnectStartParams(keys.data(), values.data(), 1);
+    if (!conn_ || PQstatus(conn_) == CONNECTION_BAD) {
+        fail(std::string("could not connect for replication: ") + (conn_ ? PQerrorMessage(conn_) : "out of memory"));
         return;
     }
+    // PQconnectPoll has no timeout of its own: a server that accepts and never answers would
+    // hold the attempt forever.
+    connect_timer_.expires_after(std::chrono::seconds(10));
+    connect_timer_.async_wait([this](const boost::system::error_code &ec) {
+        if (ec || stopped_ || streaming_ || !conn_)
+            return;
+        fail("could not connect for replication: timed out after 10 s");
+    });
+    poll_connect(PGRES_POLLING_WRITING);
+}
+
+// Waits until libpq's socket is readable or writable (a duplicate of it, watched by Asio; the
+// socket may change between steps of a connection), then runs handler.
+template <typename Handler>
+void ReplicationStream::wait_socket(bool for_write, Handler handler)
+{
+    int fd = ::dup(PQsocket(conn_));
+    if (fd < 0) {
+        fail("could not watch the replication socket");
+        return;
+    }
+    socket_ = std::make_unique<asio::posix::stream_descriptor>(io_, fd);
+    socket_->async_wait(for_write ? asio::posix::stream_descriptor::wait_write
+                                  : asio::posix::stream_descriptor::wait_read,
+                        [this, handler = std::move(handler)](const boost::system::error_code &ec) mutable {
+                            if (ec || stopped_ || !conn_)
+                                return;
+                            handler();
+                        });
+}
+
+void ReplicationStream::poll_connect(PostgresPollingStatusType status)
+{
+    switch (status) {
+    case PGRES_POLLING_FAILED:
+        fail(std::string("could not connect for replication: ") + PQerrorMessage(conn_));
+        return;
+    case PGRES_POLLING_OK:
+        send_start_replication();
+        return;
+    default:
+        wait_socket(status == PGRES_POLLING_WRITING, [this]() { poll_connect(PQconnectPoll(conn_)); });
+        return;
+    }
+}
+
+void ReplicationStream::send_start_replication()
+{
     // Start from the position the service confirmed: everything after it is either not on
     // disk or will be recognised by its offset and skipped.
     std::string command = "START_REPLICATION SLOT \"" + config_.slot_name() + "\" LOGICAL " + lsn_text(reported_lsn_) +
                           " (\"include-transaction\" 'true', \"values\" 'text')";
-    PGresult *result = PQexec(conn_, command.c_str());
+    if (PQsetnonblocking(conn_, 1) != 0 || !PQsendQuery(conn_, command.c_str())) {
+        fail(std::string("could not start replication: ") + PQerrorMessage(conn_));
+        return;
+    }
+    await_start_replication();
+}
+
+// Flushes the command, then reads until its result (COPY_BOTH) is there.
+void ReplicationStream::await_start_replication()
+{
+    int flushed = PQflush(conn_);
+    if (flushed < 0) {
+        fail(std::string("could not start replication: ") + PQerrorMessage(conn_));
+        return;
+    }
+    if (flushed == 1) {
+        wait_socket(true, [this]() { await_start_replication(); });
+        return;
+    }
+    if (!PQconsumeInput(conn_)) {
+        fail(std::string("could not start replication: ") + PQerrorMessage(conn_));
+        return;
+    }
+    if (PQisBusy(conn_)) {
+        wait_socket(false, [this]() { await_start_replication(); });
+        return;
+    }
+    PGresult *result = PQgetResult(conn_);
     ExecStatusType status = PQresultStatus(result);
-    std::string error = PQresultErrorMessage(result);
+    std::string error = result ? PQresultErrorMessage(result) : PQerrorMessage(conn_);
     PQclear(result);
     if (status != PGRES_COPY_BOTH) {
         fail("could not start replication: " + error);
         return;
     }
-    if (PQsetnonblocking(conn_, 1) != 0) {
-        fail("could not make the replication connection non-blocking");
-        return;
-    }
+    begin_streaming();
+}
+
+void ReplicationStream::begin_streaming()
+{
+    connect_timer_.cancel();
     int fd = ::dup(PQsocket(conn_));
     if (fd < 0) {
         fail("could not watch the replication socket");
@@ -220,6 +299,9 @@ void ReplicationStream::handle_copy_data(const char *data, int length)
         shapes_.on_commit(message->lsn, wal_start);
         break;
     case MessageKind::MustRefetch:
+    case MessageKind::ShapeDropped:
+        // A shape of the service dropped by someone else, or with its table: its clients
+        // refetch (and learn that the table is gone, if it is).
         shapes_.on_must_refetch(*message);
         break;
     default:
@@ -265,6 +347,7 @@ void ReplicationStream::fail(const std::string &message)
 {
     log::error("replication stream failed; reconnecting", "\"error\":" + log::quote(message));
     streaming_ = false;
+    connect_timer_.cancel();
     shapes_.on_stream_reset();
     if (socket_) {
         socket_->cancel();

@@ -2,6 +2,9 @@
 // watched with async_wait (no thread blocks on it), CopyData messages are parsed as
 // pg_recvlogical does (XLogData 'w', keepalive 'k'), and standby status updates report the
 // position whose data is on disk, so the slot never moves past anything not yet durable.
+// Connecting (after a server restart, every second until the server is back) is asynchronous
+// too (PQconnectStartParams/PQconnectPoll, then START_REPLICATION sent with PQsendQuery), so
+// clients are served while the server is away; only a host name lookup may block.
 // The plugin's options: include-transaction, so the service knows where each transaction
 // ends; every shape, since the shapes the service owns change while the stream runs (it keeps
 // the messages of its own shapes, by name).
@@ -34,6 +37,12 @@ public:
 
 private:
     void connect();
+    void poll_connect(PostgresPollingStatusType status);
+    void send_start_replication();
+    void await_start_replication();
+    void begin_streaming();
+    template <typename Handler>
+    void wait_socket(bool for_write, Handler handler);
     void wait_readable();
     void on_readable();
     void handle_copy_data(const char *data, int length);
@@ -48,6 +57,7 @@ private:
     std::unique_ptr<boost::asio::posix::stream_descriptor> socket_;
     boost::asio::steady_timer feedback_timer_;
     boost::asio::steady_timer retry_timer_;
+    boost::asio::steady_timer connect_timer_;  // bounds a connection attempt
     uint64_t reported_lsn_ = 0;  // last position sent in a status update
     bool streaming_ = false;
     bool stopped_ = false;

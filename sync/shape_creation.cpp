@@ -139,6 +139,35 @@ std::string ShapeDefinition::to_json() const
     return j.dump();
 }
 
+TableResolution resolve_table(const std::string &database_url, const std::string &table)
+{
+    TableResolution result;
+    try {
+        PgConnection conn(database_url);
+        try {
+            auto resolved = conn.exec(
+                "SELECT pg_catalog.format('%I.%I', n.nspname, c.relname) FROM pg_catalog.pg_class c "
+                "  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+                " WHERE c.oid = pg_catalog.to_regclass($1)",
+                {table});
+            if (PQntuples(resolved.get()) == 0) {
+                result.error = "relation \"" + table + "\" does not exist";
+                return result;
+            }
+            result.table = PQgetvalue(resolved.get(), 0, 0);
+            result.ok = true;
+        } catch (const PgError &e) {
+            if (e.sqlstate.rfind("08", 0) == 0)
+                throw;
+            result.error = e.what();  // not a relation name
+        }
+    } catch (const std::exception &e) {
+        result.server_error = true;
+        result.error = e.what();
+    }
+    return result;
+}
+
 CreationResult create_shape_with_snapshot(const std::string &database_url, const std::string &name,
                                           const ShapeDefinition &definition, const std::string &dir,
                                           const std::string &handle)

@@ -35,6 +35,16 @@ struct CreationResult {
     uint64_t rows = 0;
 };
 
+// The table a client named, as one spelling: "items", "public.items" and "\"items\"" are one
+// table and so one shape. Resolved with the service's search_path.
+struct TableResolution {
+    bool ok = false;
+    bool server_error = false;  // the database failed, not the request
+    std::string table;          // schema.table, each quoted where needed
+    std::string error;
+};
+TableResolution resolve_table(const std::string &database_url, const std::string &table);
+
 // Creates shape name for definition and fills dir (which it creates). Never throws.
 CreationResult create_shape_with_snapshot(const std::string &database_url, const std::string &name,
                                           const ShapeDefinition &definition, const std::string &dir,

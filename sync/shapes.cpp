@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <algorithm>
 #include <fstream>
 #include <random>
 #include <set>
@@ -33,6 +34,7 @@ struct Shapes::Shape {
     std::vector<Staged> pending;  // committed messages waiting for the snapshot
     uint64_t hold_lsn = 0;        // while Creating: the slot is not confirmed past this
     std::string rotated_to;       // when Gone: the handle of the shape that replaced it
+    bool deleted = false;         // when Gone: dropped by DELETE /v1/shape
     CreationResult failure;
     std::list<std::shared_ptr<Waiter>> waiters;
 };
@@ -51,7 +53,8 @@ Response must_refetch_response(const std::string &handle)
     Response r;
     r.status = 409;
     r.set("content-type", "application/json");
-    r.set("electric-handle", handle);
+    if (!handle.empty())
+        r.set("electric-handle", handle);
     r.set("cache-control", "public, max-age=60, must-revalidate");
     r.body = "[" + must_refetch_message() + "]";
     return r;
@@ -237,7 +240,8 @@ void Shapes::discard(const ShapePtr &shape)
     });
 }
 
-void Shapes::handle_get(const ShapeRequest &request, Responder respond)
+void Shapes::resolve(const ShapeRequest &request, Responder respond,
+                     std::function<void(const ShapeDefinition &, const std::string &, Responder)> next)
 {
     ShapeDefinition definition;
     definition.table = request.table;
@@ -251,10 +255,51 @@ void Shapes::handle_get(const ShapeRequest &request, Responder respond)
     }
     definition.columns = request.columns;
     definition.replica = request.replica;
-    std::string key = definition.key();
+    auto known = tables_.find(request.table);
+    if (known != tables_.end()) {
+        definition.table = known->second;
+        next(definition, definition.key(), std::move(respond));
+        return;
+    }
+    asio::post(workers_, [this, definition, respond = std::move(respond), next = std::move(next),
+                          url = config_.database_url]() mutable {
+        TableResolution resolved = resolve_table(url, definition.table);
+        asio::post(io_, [this, definition = std::move(definition), respond = std::move(respond),
+                         next = std::move(next), resolved = std::move(resolved)]() mutable {
+            if (!resolved.ok) {
+                if (resolved.server_error) {
+                    Response r = json_error(503, nlohmann::json({{"message", "Unable to resolve the table: " + resolved.error}})
+                                                     .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+                    r.set("retry-after", "1");
+                    respond(std::move(r));
+                } else {
+                    respond(invalid_request("table", resolved.error));
+                }
+                return;
+            }
+            if (tables_.size() >= 10000)  // spellings are client input: bound what is kept
+                tables_.clear();
+            tables_[definition.table] = resolved.table;
+            definition.table = resolved.table;
+            next(definition, definition.key(), std::move(respond));
+        });
+    });
+}
+
+void Shapes::handle_get(const ShapeRequest &request, Responder respond)
+{
+    resolve(request, std::move(respond),
+            [this, request](const ShapeDefinition &definition, const std::string &key, Responder respond) {
+                dispatch(definition, key, request, std::move(respond));
+            });
+}
+
+void Shapes::dispatch(const ShapeDefinition &definition, const std::string &key, const ShapeRequest &request,
+                      Responder respond)
+{
     auto it = by_key_.find(key);
     ShapePtr shape = it != by_key_.end() ? it->second : start_shape(definition, key);
-    if (!request.offset.before_all && request.handle != shape->handle) {
+    if (!request.offset.before_all && !request.offset_now && request.handle != shape->handle) {
         respond(must_refetch_response(shape->handle));
         return;
     }
@@ -262,6 +307,33 @@ void Shapes::handle_get(const ShapeRequest &request, Responder respond)
         wait(shape, request, std::move(respond), false);
     else
         serve(shape, request, std::move(respond));
+}
+
+void Shapes::handle_delete(const ShapeRequest &request, Responder respond)
+{
+    resolve(request, std::move(respond),
+            [this, request](const ShapeDefinition &, const std::string &key, Responder respond) {
+                auto it = by_key_.find(key);
+                if (it == by_key_.end() || (!request.handle.empty() && request.handle != it->second->handle)) {
+                    respond(json_error(404, "{\"message\":\"Shape not found\"}"));
+                    return;
+                }
+                ShapePtr shape = it->second;
+                log::info("shape deleted", "\"handle\":" + log::quote(shape->handle));
+                bool creating = shape->state == Shape::State::Creating;
+                shape->state = Shape::State::Gone;
+                shape->deleted = true;
+                shape->pending.clear();
+                by_key_.erase(it);
+                by_name_.erase(shape->name);
+                dirty_.erase(std::remove(dirty_.begin(), dirty_.end(), shape), dirty_.end());
+                if (!creating)
+                    discard(shape);  // else finish_creation discards it once its worker is done
+                wake(shape);
+                Response r;
+                r.status = 202;
+                respond(std::move(r));
+            });
 }
 
 void Shapes::serve(const ShapePtr &shape, const ShapeRequest &request, Responder respond)
@@ -274,7 +346,9 @@ void Shapes::serve(const ShapePtr &shape, const ShapeRequest &request, Responder
         respond(creation_failure_response(shape->failure));
         return;
     case Shape::State::Gone:
-        if (shape->rotated_to.empty())
+        if (shape->deleted)
+            respond(must_refetch_response(""));  // the next request makes the shape again
+        else if (shape->rotated_to.empty())
             respond(creation_failure_response(shape->failure));
         else
             respond(must_refetch_response(shape->rotated_to));
@@ -283,7 +357,7 @@ void Shapes::serve(const ShapePtr &shape, const ShapeRequest &request, Responder
         break;
     }
     try {
-        if (!request.offset.before_all) {
+        if (!request.offset.before_all && !request.offset_now) {
             LogOffset last = shape->log->last_offset();
             if (last < request.offset) {
                 respond(invalid_request("offset", "out of bounds for this shape"));
@@ -308,7 +382,14 @@ Response Shapes::shape_response(const ShapePtr &shape, const ShapeRequest &reque
     r.set("electric-handle", shape->handle);
     LogOffset offset = request.offset;
     bool has_data = false;
-    if (request.offset.before_all) {
+    if (request.offset_now) {
+        // No data: where the log ends now, up to date there.
+        offset = shape->log->last_offset();
+        uint64_t seen = std::max(last_seen_lsn_, offset.op == LogOffset::kInf ? 0 : offset.tx);
+        r.body = "[" + up_to_date_message(seen) + "]";
+        r.set("electric-up-to-date", "");
+        r.set("cache-control", "public, max-age=60, stale-while-revalidate=300");
+    } else if (request.offset.before_all) {
         std::string rows = read_snapshot_messages(shape->dir);
         r.body = "[" + rows + (rows.empty() ? "" : ",") + snapshot_end_message(shape->bounds) + "]";
         offset = LogOffset::snapshot_end();
@@ -335,7 +416,8 @@ Response Shapes::shape_response(const ShapePtr &shape, const ShapeRequest &reque
     } else {
         r.set("electric-schema", shape->schema_json);
     }
-    std::string etag = shape->handle + ":" + request.offset.str() + ":" + offset.str();
+    std::string etag =
+        shape->handle + ":" + (request.offset_now ? std::string("now") : request.offset.str()) + ":" + offset.str();
     if (!has_data)
         etag += ":" + std::to_string(unix_micros());  // a response with no change never revalidates
     r.set("etag", "\"" + etag + "\"");
@@ -390,7 +472,7 @@ void Shapes::wake(const ShapePtr &shape)
     }
 }
 
-void Shapes::rotate(const ShapePtr &shape)
+void Shapes::rotate(ShapePtr shape)
 {
     if (shape->state == Shape::State::Gone || shape->state == Shape::State::Failed)
         return;

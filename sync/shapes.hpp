@@ -18,6 +18,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 
+#include <functional>
 #include <list>
 #include <map>
 #include <memory>
@@ -44,9 +45,14 @@ public:
 
     // GET /v1/shape with parsed parameters: answers through respond, now or later.
     void handle_get(const ShapeRequest &request, Responder respond);
+    // DELETE /v1/shape: drops the service's shape of that definition (and handle, when given);
+    // its clients get 409 and refetch. 202 when dropped, 404 when there is no such shape.
+    void handle_delete(const ShapeRequest &request, Responder respond);
 
     // The stream, in order: a row message inside a transaction, the end of the transaction
-    // (end_lsn: where the slot may be confirmed once it is on disk), a must-refetch.
+    // (end_lsn: where the slot may be confirmed once it is on disk), a must-refetch or a drop
+    // of a shape the service still has (the service unregisters its own before it drops them,
+    // so this is someone else's drop, or the table's).
     void on_begin();
     void on_row(const StreamMessage &message);
     void on_commit(uint64_t commit_lsn, uint64_t end_lsn);
@@ -67,12 +73,19 @@ private:
     struct Waiter;
     using ShapePtr = std::shared_ptr<Shape>;
 
+    // The definition a request names, with its table resolved to one spelling (on a worker the
+    // first time a spelling is seen), then next(definition, key); or an error response.
+    void resolve(const ShapeRequest &request, Responder respond,
+                 std::function<void(const ShapeDefinition &, const std::string &, Responder)> next);
+    void dispatch(const ShapeDefinition &definition, const std::string &key, const ShapeRequest &request,
+                  Responder respond);
     ShapePtr start_shape(const ShapeDefinition &definition, const std::string &key);
     void finish_creation(const ShapePtr &shape, CreationResult result);
     void serve(const ShapePtr &shape, const ShapeRequest &request, Responder respond);
     void wait(const ShapePtr &shape, const ShapeRequest &request, Responder respond, bool for_data);
     void wake(const ShapePtr &shape);
-    void rotate(const ShapePtr &shape);
+    // By value: it erases the registry's references to the shape.
+    void rotate(ShapePtr shape);
     Response shape_response(const ShapePtr &shape, const ShapeRequest &request) const;
     std::string new_handle(const std::string &key);
     void discard(const ShapePtr &shape);
@@ -83,6 +96,7 @@ private:
     std::string shapes_dir_;
     std::map<std::string, ShapePtr> by_key_;   // definition key => current shape
     std::map<std::string, ShapePtr> by_name_;  // electric_shapes name => shape fed by the stream
+    std::map<std::string, std::string> tables_;  // table as a client spelled it => resolved
     uint64_t last_handle_micros_ = 0;
 
     // Stream state.

@@ -193,6 +193,15 @@ ShapeRequestOutcome parse_shape_request(std::string_view query)
         return bad("table", "can't be blank");
     if (!has_offset)
         return bad("offset", "can't be blank");
+    if (offset_text == "now") {
+        // Electric: a handle is not needed (and is dropped), and now is never live.
+        request.offset_now = true;
+        request.offset = LogOffset::snapshot_end();
+        request.handle.clear();
+        if (request.live)
+            return bad("live", "can't be true when offset is 'now'");
+        return ShapeRequestOutcome{std::move(request), {}, {}};
+    }
     auto offset = parse_log_offset(offset_text);
     if (!offset)
         return bad("offset", "has invalid format");

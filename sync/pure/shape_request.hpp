@@ -21,6 +21,7 @@ struct ShapeRequest {
     std::optional<std::vector<std::string>> columns;  // identifiers as PostgreSQL folds them
     std::string replica = "default";
     LogOffset offset;
+    bool offset_now = false;  // offset=now: no data, the shape's current end (offset is 0_inf)
     std::string handle;
     bool live = false;
     bool live_sse = false;

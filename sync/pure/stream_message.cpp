@@ -57,6 +57,8 @@ std::optional<StreamMessage> parse_stream_message(std::string_view text)
             message.kind = MessageKind::Commit;
         else if (name == "must-refetch")
             message.kind = MessageKind::MustRefetch;
+        else if (name == "shape-dropped")
+            message.kind = MessageKind::ShapeDropped;
         else if (name == "snapshot-end") {
             message.kind = MessageKind::SnapshotEnd;
             auto xmin = headers.contains("xmin") ? decimal_string(headers["xmin"]) : std::nullopt;

@@ -13,7 +13,7 @@
 
 namespace es::sync {
 
-enum class MessageKind { Row, Begin, Commit, MustRefetch, SnapshotEnd, Other };
+enum class MessageKind { Row, Begin, Commit, MustRefetch, ShapeDropped, SnapshotEnd, Other };
 
 struct StreamMessage {
     MessageKind kind = MessageKind::Other;

@@ -1,8 +1,9 @@
 // A client of electric-shapes-sync built on the official @electric-sql/client (ShapeStream and
 // Shape, unchanged): it follows the shapes given and, each time a shape's rows change after an
 // up-to-date, writes them to <outdir>/<name>.rows, one "id|col|..." line per row sorted by id,
-// so the TAP tests compare them with the shape's query. An error the client reports ends the
-// process with status 1.
+// so the TAP tests compare them with the shape's query, and the shape handle the rows came from
+// to <outdir>/<name>.handle (a rotation or a refetch shows as a new handle). An error the client
+// reports ends the process with status 1.
 //
 // Usage: node sync_shape_client.cjs <shape url> <outdir> '<json [{name, columns, params}]>'
 const fs = require('fs');
@@ -12,13 +13,18 @@ const { ShapeStream, Shape } = require('@electric-sql/client');
 const [url, outdir, spec] = process.argv.slice(2);
 const shapes = JSON.parse(spec);
 
-function write(name, columns, rows) {
+function replace(file, text) {
+  fs.writeFileSync(`${file}.tmp`, text);
+  fs.renameSync(`${file}.tmp`, file);
+}
+
+function write(name, columns, rows, handle) {
   const lines = rows
     .map((row) => columns.map((c) => String(row[c])).join('|'))
     .sort((a, b) => Number(a.split('|')[0]) - Number(b.split('|')[0]));
-  const file = path.join(outdir, `${name}.rows`);
-  fs.writeFileSync(`${file}.tmp`, lines.map((l) => `${l}\n`).join(''));
-  fs.renameSync(`${file}.tmp`, file);
+  // The handle first: once the rows match, the handle they came from is there.
+  replace(path.join(outdir, `${name}.handle`), `${handle}\n`);
+  replace(path.join(outdir, `${name}.rows`), lines.map((l) => `${l}\n`).join(''));
 }
 
 for (const { name, columns, params } of shapes) {
@@ -31,7 +37,7 @@ for (const { name, columns, params } of shapes) {
     },
   );
   const shape = new Shape(stream);
-  shape.subscribe(({ rows }) => write(name, columns, rows));
-  shape.rows.then((rows) => write(name, columns, rows));
+  shape.subscribe(({ rows }) => write(name, columns, rows, stream.shapeHandle));
+  shape.rows.then((rows) => write(name, columns, rows, stream.shapeHandle));
 }
 process.on('SIGTERM', () => process.exit(0));

@@ -1,5 +1,6 @@
 // Unit tests of the sync service's protocol pieces: log offsets, electric-cursor, GET
 // /v1/shape parameters, params[n] binding and the plugin's messages as clients get them.
+#include "sync/pure/etag.hpp"
 #include "sync/pure/live_cursor.hpp"
 #include "sync/pure/log_offset.hpp"
 #include "sync/pure/shape_request.hpp"
@@ -83,6 +84,27 @@ TEST(SyncShapeRequest, InitialRequestDropsHandle)
     EXPECT_EQ(outcome.request->handle, "");
 }
 
+TEST(SyncEtag, IfNoneMatchNamesTheEtag)
+{
+    EXPECT_TRUE(etag_matches("\"h-1:-1:0_inf\"", "\"h-1:-1:0_inf\""));
+    EXPECT_TRUE(etag_matches("\"h-1:-1:0_inf\"", "h-1:-1:0_inf"));
+    EXPECT_TRUE(etag_matches("\"h-1:-1:0_inf\"", "\"other\", \"h-1:-1:0_inf\""));
+    EXPECT_FALSE(etag_matches("\"h-1:-1:0_inf\"", "\"h-1:-1:0_in\""));
+    EXPECT_FALSE(etag_matches("\"h-1:-1:0_inf\"", ""));
+    EXPECT_FALSE(etag_matches("", "\"\""));
+    EXPECT_FALSE(etag_matches("\"h\"", ",,"));
+}
+
+TEST(SyncShapeRequest, OffsetNowNeedsNoHandle)
+{
+    auto outcome = parse_shape_request("table=t&offset=now&handle=old");
+    ASSERT_TRUE(outcome.request);
+    EXPECT_TRUE(outcome.request->offset_now);
+    EXPECT_FALSE(outcome.request->offset.before_all);
+    EXPECT_EQ(outcome.request->handle, "");
+    EXPECT_FALSE(parse_shape_request("table=t&offset=-1").request->offset_now);
+}
+
 TEST(SyncShapeRequest, BadParametersNameTheField)
 {
     struct Case {
@@ -94,6 +116,7 @@ TEST(SyncShapeRequest, BadParametersNameTheField)
         {"table=t&offset=now2", "offset", "has invalid format"},
         {"table=t&offset=5_5", "handle", "can't be blank when offset != -1"},
         {"table=t&offset=-1&live=true", "live", "can't be true when offset == -1"},
+        {"table=t&offset=now&live=true", "live", "can't be true when offset is 'now'"},
         {"table=t&offset=-1&live=yes", "live", "must be true or false"},
         {"table=t&offset=-1&replica=half", "replica", "must be one of default, full"},
         {"table=t&offset=-1&params%5B0%5D=1", "params", "keys must be positive integers, as params[1]"},
@@ -159,6 +182,10 @@ TEST(SyncStreamMessage, ControlMessages)
     auto refetch = parse_stream_message("{\"headers\":{\"control\":\"must-refetch\",\"shapes\":[\"a\"]}}");
     ASSERT_TRUE(refetch);
     EXPECT_EQ(refetch->kind, MessageKind::MustRefetch);
+    auto dropped = parse_stream_message("{\"headers\":{\"control\":\"shape-dropped\",\"shapes\":[\"a\"],\"lsn\":\"5\"}}");
+    ASSERT_TRUE(dropped);
+    EXPECT_EQ(dropped->kind, MessageKind::ShapeDropped);
+    EXPECT_EQ(dropped->shapes, std::vector<std::string>{"a"});
     EXPECT_FALSE(parse_stream_message("not json"));
     EXPECT_FALSE(parse_stream_message("{\"headers\":{}}"));
     EXPECT_EQ(up_to_date_message(42), "{\"headers\":{\"control\":\"up-to-date\",\"global_last_seen_lsn\":\"42\"}}");

@@ -1,0 +1,138 @@
+# electric-shapes-sync across restarts, with the official @electric-sql/client following a
+# where-filtered and a whole-table shape while a writer runs:
+# - the service killed with SIGKILL mid-stream (and a torn line left at the end of a shape log)
+#   and started again on the same storage: it resumes from its files, the torn tail is cut, the
+#   clients go on from their offsets with the same handles (no refetch) and equal the query;
+# - PostgreSQL stopped with -m immediate and started again: the stream reconnects and the
+#   clients equal the query, with the same handles;
+# - a server that accepts connections and never answers (postmaster stopped with SIGSTOP) while
+#   the service reconnects: the service goes on answering HTTP (health 202) meanwhile, since it
+#   connects without blocking its event loop, and streams again once the server answers.
+use strict;
+use warnings;
+use HTTP::Tiny;
+use JSON::PP;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use Time::HiRes qw(time usleep);
+use ElectricShapesTest;
+use SyncServiceTest;
+
+npm_modules('@electric-sql/client');
+my $node = new_shapes_cluster('restart', preload => 0);
+$node->safe_psql('postgres', q{
+    CREATE TABLE items (id int PRIMARY KEY, grp int NOT NULL, val text);
+    INSERT INTO items SELECT i, i % 3, 'v' || i FROM generate_series(1, 300) i;
+});
+my $storage = $node->basedir . '/sync_storage';
+my $service = start_sync_service($node, storage => $storage);
+ok(wait_healthy($service), 'the service streams');
+my $spec = encode_json([
+    { name => 'grp1', columns => [qw(id grp val)], params => { table => 'items', where => 'grp = $1', params => ['1'] } },
+    { name => 'all', columns => [qw(id grp val)], params => { table => 'items' } },
+]);
+my $client = start_shape_client($service, $node->basedir . '/client', $spec);
+
+sub query
+{
+    my ($where) = @_;
+    return "SELECT id || '|' || grp || '|' || coalesce(val, 'null') FROM items WHERE $where ORDER BY id";
+}
+my $sentinel_id = 900000;
+sub converge
+{
+    my ($what) = @_;
+    $sentinel_id++;
+    $node->safe_psql('postgres', "INSERT INTO items VALUES ($sentinel_id, 1, 's')");
+    ok(wait_for_rows($node, $client, 'grp1', query('grp = 1'), "$sentinel_id|1|s", $service),
+        "where-filtered shape equals its query $what");
+    ok(wait_for_rows($node, $client, 'all', query('true'), "$sentinel_id|1|s", $service),
+        "whole-table shape equals its query $what");
+}
+sub handle_of { my ($name) = @_; my $h = client_file($client, "$name.handle"); chomp $h; return $h; }
+sub creations { return scalar(() = service_log($service) =~ /"message":"creating shape"/g); }
+
+sub start_writer
+{
+    my ($seed) = @_;
+    my $sql = qq{DO \$\$
+BEGIN
+  PERFORM setseed($seed);
+  FOR i IN 1..400 LOOP
+    INSERT INTO items VALUES (1000000 * $seed * 10 + i, i % 3, 'w' || i);
+    UPDATE items SET grp = (grp + 1) % 3, val = 'moved' || i WHERE id = (random() * 300)::int + 1;
+    DELETE FROM items WHERE id = (random() * 300)::int + 1;
+    COMMIT;
+    PERFORM pg_sleep(0.005);
+  END LOOP;
+END \$\$;};
+    return IPC::Run::start([ 'psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', $node->connstr('postgres'), '-c', $sql ],
+        '>', \my $o, '2>', \my $e);
+}
+
+converge('after the initial sync');
+my %handle = map { $_ => handle_of($_) } qw(grp1 all);
+is(creations(), 2, 'two shapes created');
+
+# 1. SIGKILL mid-stream, a torn line at the end of a shape log, a restart on the same files.
+my $writer = start_writer(1);
+usleep(1_000_000);
+$service->{handle}->signal('KILL');
+eval { $service->{handle}->finish };
+my $log_file = "$storage/shapes/$handle{all}/log.jsonl";
+ok(-s $log_file, 'the whole-table shape has a log');
+my $complete = slurp_file($log_file);
+like($complete, qr/\n\z/, 'made of whole lines');
+open my $fh, '>>', $log_file or die;
+print $fh '{"headers":{"operation":"update","lsn":"99999999999","op_position":0},"key":"torn';
+close $fh;
+usleep(500_000);    # the writer goes on while the service is down
+$service = start_sync_service($node, storage => $storage, port => $service->{port});
+ok(wait_healthy($service), 'the restarted service streams');
+like(service_log($service), qr/"message":"restored shape","handle":"\Q$handle{all}\E"/, 'it restored the shapes');
+my $restored = slurp_file($log_file);
+is(substr($restored, 0, length($complete)), $complete, 'the log kept its whole lines');
+unlike($restored, qr/torn/, 'and lost the torn one');
+$writer->finish;
+is($? >> 8, 0, 'the writer ran without errors');
+converge('after SIGKILL and a restart');
+is(handle_of($_), $handle{$_}, "$_ kept its handle (no refetch)") for qw(grp1 all);
+is(creations(), 2, 'no shape was created again');
+my @bad = grep { !eval { decode_json($_); 1 } } split /\n/, slurp_file($log_file);
+is(scalar(@bad), 0, 'every line of the log is a message');
+
+# 2. PostgreSQL stopped with -m immediate mid-stream, then started.
+$writer = start_writer(2);
+usleep(1_000_000);
+$node->stop('immediate');
+eval { $writer->finish };    # the writer's connection is gone with the server
+$node->start;
+converge('after an immediate stop of PostgreSQL');
+is(handle_of($_), $handle{$_}, "$_ kept its handle across the server restart") for qw(grp1 all);
+is(creations(), 2, 'no shape was created again');
+
+# 3. A server that accepts and does not answer while the service reconnects: HTTP goes on.
+my $walsender = $node->safe_psql('postgres',
+    "SELECT pid FROM pg_stat_replication WHERE application_name = 'electric-shapes-sync'");
+like($walsender, qr/^\d+$/, 'the service streams from a walsender');
+my $postmaster = $node->{_pid};
+ok($postmaster, 'the postmaster pid');
+kill 'STOP', $postmaster;
+kill 'TERM', $walsender;
+my $http = HTTP::Tiny->new(timeout => 2);
+my ($health, $answered) = (0, 0);
+my $deadline = time + 8;
+while (time < $deadline) {
+    my $res = $http->get("$service->{base}/v1/health");
+    $health = $res->{status};
+    $answered++ if $health == 202;
+    usleep(200_000);
+}
+kill 'CONT', $postmaster;
+ok($answered >= 10, 'health answered 202 while the server did not answer') or diag("last status $health");
+ok(wait_healthy($service), 'streaming again once the server answers');
+converge('after the server answered again');
+ok($client->{handle}->pumpable, 'the client reported no error') or diag(slurp_file($client->{err}));
+
+done_testing();
