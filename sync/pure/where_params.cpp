@@ -14,6 +14,29 @@ bool ident_char(char c)
     return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || static_cast<unsigned char>(c) >= 0x80;
 }
 
+// Moves i past the rest of a quoted token whose opening quote is already passed: a doubled quote
+// stands for itself, and with backslashes (E'...') a backslash escapes the next byte. False when
+// the text ends first.
+bool skip_quoted(std::string_view text, size_t &i, char quote, bool backslashes)
+{
+    size_t n = text.size();
+    while (i < n) {
+        if (backslashes && text[i] == '\\' && i + 1 < n) {
+            i += 2;
+        } else if (text[i] == quote) {
+            if (i + 1 < n && text[i + 1] == quote) {
+                i += 2;
+            } else {
+                i++;
+                return true;
+            }
+        } else {
+            i++;
+        }
+    }
+    return false;
+}
+
 }  // namespace
 
 std::string sql_literal(std::string_view value)
@@ -42,23 +65,7 @@ BoundWhere bind_where_params(std::string_view where, const std::map<unsigned, st
             bool backslashes = c != '\'';
             size_t start = i;
             i += backslashes ? 2 : 1;
-            bool closed = false;
-            while (i < n) {
-                if (backslashes && where[i] == '\\' && i + 1 < n) {
-                    i += 2;
-                } else if (where[i] == '\'') {
-                    if (i + 1 < n && where[i + 1] == '\'') {
-                        i += 2;
-                    } else {
-                        i++;
-                        closed = true;
-                        break;
-                    }
-                } else {
-                    i++;
-                }
-            }
-            if (!closed) {
+            if (!skip_quoted(where, i, '\'', backslashes)) {
                 result.error = "unterminated quoted string in where clause";
                 return result;
             }
@@ -67,21 +74,7 @@ BoundWhere bind_where_params(std::string_view where, const std::map<unsigned, st
         }
         if (c == '"') {
             size_t start = i++;
-            bool closed = false;
-            while (i < n) {
-                if (where[i] == '"') {
-                    if (i + 1 < n && where[i + 1] == '"') {
-                        i += 2;
-                    } else {
-                        i++;
-                        closed = true;
-                        break;
-                    }
-                } else {
-                    i++;
-                }
-            }
-            if (!closed) {
+            if (!skip_quoted(where, i, '"', false)) {
                 result.error = "unterminated quoted identifier in where clause";
                 return result;
             }
