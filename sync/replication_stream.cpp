@@ -72,13 +72,9 @@ void ReplicationStream::start()
     schedule_feedback();
 }
 
-void ReplicationStream::stop()
+// Stops watching the socket (a dup of libpq's) and closes the connection, if any.
+void ReplicationStream::close_connection()
 {
-    stopped_ = true;
-    streaming_ = false;
-    feedback_timer_.cancel();
-    retry_timer_.cancel();
-    connect_timer_.cancel();
     if (socket_) {
         socket_->cancel();
         socket_.reset();
@@ -87,6 +83,16 @@ void ReplicationStream::stop()
         PQfinish(conn_);
         conn_ = nullptr;
     }
+}
+
+void ReplicationStream::stop()
+{
+    stopped_ = true;
+    streaming_ = false;
+    feedback_timer_.cancel();
+    retry_timer_.cancel();
+    connect_timer_.cancel();
+    close_connection();
 }
 
 void ReplicationStream::connect()
@@ -349,14 +355,7 @@ void ReplicationStream::fail(const std::string &message)
     streaming_ = false;
     connect_timer_.cancel();
     shapes_.on_stream_reset();
-    if (socket_) {
-        socket_->cancel();
-        socket_.reset();
-    }
-    if (conn_) {
-        PQfinish(conn_);
-        conn_ = nullptr;
-    }
+    close_connection();
     if (stopped_)
         return;
     retry_timer_.expires_after(std::chrono::seconds(1));

@@ -49,6 +49,7 @@ private:
     void send_feedback(bool force);
     void schedule_feedback();
     void fail(const std::string &message);
+    void close_connection();
 
     boost::asio::io_context &io_;
     const Config &config_;
