@@ -3,7 +3,7 @@
 
 EXTENSION = electric_shapes
 MODULE_big = electric_shapes
-DATA = sql/electric_shapes--0.2.0.sql sql/electric_shapes--0.1.0--0.2.0.sql
+DATA = sql/electric_shapes--0.3.0.sql sql/electric_shapes--0.1.0--0.2.0.sql sql/electric_shapes--0.2.0--0.3.0.sql
 PGFILEDESC = "electric_shapes - shape-filtered logical decoding as JSON"
 
 # Pure C++ pieces: no PostgreSQL headers, unit-tested on their own.

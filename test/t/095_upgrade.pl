@@ -1,9 +1,10 @@
 # Upgrading: shapes, slots and statistics made under 0.1.0 keep working after
-# ALTER EXTENSION electric_shapes UPDATE, with a consumer streaming through the upgrade; and the
-# upgraded extension has exactly the objects a fresh install of the new version has.
+# ALTER EXTENSION electric_shapes UPDATE, one version at a time (0.1.0 -> 0.2.0 -> 0.3.0), with a
+# consumer streaming through the upgrades; and an upgraded extension has exactly the objects a
+# fresh install of its version has, whether it started at 0.1.0 or at 0.2.0.
 #
-# The 0.1.0 install script is not shipped (nobody should install the old version anew); the test
-# puts the one 0.1.0 shipped, kept in test/upgrade, into its private installation.
+# The old install scripts are not shipped (nobody should install an old version anew); the test
+# puts the ones shipped then, kept in test/upgrade, into its private installation.
 use strict;
 use warnings;
 use File::Copy;
@@ -15,8 +16,12 @@ use ElectricShapesTest;
 my $node = new_shapes_cluster('upgrade', no_extension => 1);
 my $sharedir = `$ENV{PGBIN}/pg_config --sharedir`;
 chomp $sharedir;
-copy("$ENV{ES_ROOT}/test/upgrade/electric_shapes--0.1.0.sql", "$sharedir/extension/")
-  or die "cannot install the 0.1.0 script into $sharedir/extension: $!";
+for my $old ('0.1.0', '0.2.0')
+{
+	copy("$ENV{ES_ROOT}/test/upgrade/electric_shapes--$old.sql", "$sharedir/extension/")
+	  or die "cannot install the $old script into $sharedir/extension: $!";
+}
+my $describe = slurp_file("$ENV{ES_ROOT}/test/upgrade/describe_extension.sql");
 my $default_version = $node->safe_psql('postgres',
     q{SELECT default_version FROM pg_available_extensions WHERE name = 'electric_shapes'});
 
@@ -46,6 +51,13 @@ $node->safe_psql('postgres', q{
     INSERT INTO messages SELECT g, g % 4, 'u' || g, 'before ' || g FROM generate_series(1, 8) g;
 });
 wait_for_messages($file, 3);    # begin, a message, commit at least: streaming under 0.1.0
+
+# First to 0.2.0, which is then exactly what 0.2.0's own script made.
+$node->safe_psql('postgres', "ALTER EXTENSION electric_shapes UPDATE TO '0.2.0'");
+$node->safe_psql('postgres', 'CREATE DATABASE fresh_020');
+$node->safe_psql('fresh_020', "CREATE EXTENSION electric_shapes VERSION '0.2.0'");
+is($node->safe_psql('postgres', $describe), $node->safe_psql('fresh_020', $describe),
+	'0.1.0 updated to 0.2.0 equals a fresh install of 0.2.0');
 
 $node->safe_psql('postgres', 'ALTER EXTENSION electric_shapes UPDATE');
 is($node->safe_psql('postgres',
@@ -115,13 +127,33 @@ is($node->safe_psql('postgres', q{
 
 # The upgraded extension is the new version exactly: the same objects, definitions, privileges,
 # storage and comments as a fresh install.
-my $describe = slurp_file("$ENV{ES_ROOT}/test/upgrade/describe_extension.sql");
 $node->safe_psql('postgres', 'CREATE DATABASE fresh');
 $node->safe_psql('fresh', 'CREATE EXTENSION electric_shapes');
 my $upgraded = $node->safe_psql('postgres', $describe);
 my $fresh = $node->safe_psql('fresh', $describe);
 ok(length($fresh) > 10000, 'the description of a fresh install is not empty');
 is($upgraded, $fresh, 'the upgraded extension equals a fresh install of the new version');
+
+# A database made under 0.2.0, with its row-level security helpers in use, updated directly.
+$node->safe_psql('fresh_020', q{
+    CREATE TABLE notes (id int PRIMARY KEY, owner_id text NOT NULL);
+    SELECT electric_shapes.enable_owner_rls('notes', 'owner_id');
+    SELECT electric_shapes.create_shape('notes_of_ann', 'notes', $$owner_id = 'ann'$$);
+    ALTER EXTENSION electric_shapes UPDATE;
+});
+is($node->safe_psql('fresh_020', $describe), $fresh,
+	'0.2.0 updated to the new version equals a fresh install of it');
+is($node->safe_psql('fresh_020', q{
+    CREATE ROLE ann_app;
+    GRANT SELECT ON notes TO ann_app;
+    BEGIN;
+    SELECT electric_shapes.set_claims('{"sub": "ann"}');
+    SET LOCAL ROLE ann_app;
+    SELECT allowed FROM electric_shapes.shape_access('notes', $$owner_id = 'ann'$$)
+    UNION ALL
+    SELECT allowed FROM electric_shapes.shape_access('notes', NULL);
+    COMMIT;}),
+	"\nt\nf", 'shape_access decides for policies made under 0.2.0');
 
 $node->stop;
 done_testing();
