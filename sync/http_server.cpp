@@ -17,6 +17,7 @@
 #include "sync/pure/etag.hpp"
 #include "sync/pure/shape_request.hpp"
 #include "sync/shapes.hpp"
+#include "sync/user_access.hpp"
 
 namespace es::sync {
 
@@ -54,8 +55,9 @@ Response health(bool streaming)
 // One connection: read a request, answer it (now or when the shape logic calls back), repeat.
 class Session : public std::enable_shared_from_this<Session> {
 public:
-    Session(tcp::socket socket, const Config &config, Shapes &shapes, std::function<bool()> streaming)
-        : stream_(std::move(socket)), config_(config), shapes_(shapes), streaming_(std::move(streaming))
+    Session(tcp::socket socket, const Config &config, Shapes &shapes, UserAccess &access,
+            std::function<bool()> streaming)
+        : stream_(std::move(socket)), config_(config), shapes_(shapes), access_(access), streaming_(std::move(streaming))
     {
     }
 
@@ -119,7 +121,7 @@ private:
             r.set("access-control-max-age", "86400");
             std::string requested(request_["access-control-request-headers"]);
             std::string allowed;
-            for (const char *h : {"if-none-match", "traceparent"})
+            for (const char *h : {"authorization", "if-none-match", "traceparent"})
                 if (beast::iequals(requested, h) || requested.find(h) != std::string::npos)
                     allowed += allowed.empty() ? h : std::string(",") + h;
             if (!allowed.empty())
@@ -148,22 +150,40 @@ private:
         // A DELETE names a definition (and optionally a handle), not a position in its log.
         ShapeRequestOutcome parsed =
             parse_shape_request(method == http::verb::delete_ ? "offset=-1&" + query : query);
-        if (!config_.secret.empty() && !(parsed.request && parsed.request->has_secret &&
-                                         secret_matches(parsed.request->secret, config_.secret))) {
-            // The secret is checked before anything about the shape is said.
-            auto pairs = parse_query(query);
-            bool ok = false;
-            if (pairs)
+        // A request with the secret is a trusted proxy; one with a bearer token (and JWT_SECRET
+        // set) is a user, whose shapes the database decides (user_access.hpp). Both are checked
+        // before anything about the shape is said.
+        std::optional<BearerUser> user;
+        std::string authorization(request_[http::field::authorization]);
+        bool proxy = false;
+        if (!config_.secret.empty()) {
+            proxy = parsed.request && parsed.request->has_secret && secret_matches(parsed.request->secret, config_.secret);
+            if (auto pairs = parse_query(query); pairs && !proxy)
                 for (auto &[k, v] : *pairs)
                     if ((k == "secret" || k == "api_secret") && secret_matches(v, config_.secret))
-                        ok = true;
-            if (!ok) {
-                reply(json_error(401, "{\"message\":\"Unauthorized - Invalid API secret\"}"));
+                        proxy = true;
+        }
+        if (!proxy && !config_.jwt_secret.empty() && !authorization.empty()) {
+            double now = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+            BearerOutcome verified = verify_bearer(authorization, config_.jwt_secret, now);
+            if (!verified.user) {
+                reply(unauthorized_response(verified.error));
                 return;
             }
+            user = std::move(verified.user);
+        } else if (!proxy && !config_.secret.empty()) {
+            reply(json_error(401, "{\"message\":\"Unauthorized - Invalid API secret\"}"));
+            return;
+        } else if (!proxy && !config_.jwt_secret.empty()) {
+            reply(unauthorized_response("a bearer token (Authorization: Bearer <token>) or the API secret is required"));
+            return;
         }
         if (!parsed.request) {
             reply(invalid_request(parsed.field, parsed.error));
+            return;
+        }
+        if (method == http::verb::delete_ && user) {
+            reply(json_error(403, "{\"message\":\"Forbidden\",\"reason\":\"users may not delete shapes\"}"));
             return;
         }
         if (method == http::verb::delete_) {
@@ -178,6 +198,13 @@ private:
         if (parsed.request->live_sse || parsed.request->log != "full") {
             reply(invalid_request(parsed.request->live_sse ? "live_sse" : "log",
                                   "is not supported by this server yet"));
+            return;
+        }
+        if (user) {
+            access_.authorize(*parsed.request, *user, std::move(reply),
+                              [this, self = shared_from_this()](const ShapeRequest &request, Responder respond) {
+                                  shapes_.handle_get(request, std::move(respond));
+                              });
             return;
         }
         shapes_.handle_get(*parsed.request, std::move(reply));
@@ -226,6 +253,7 @@ private:
     bool keep_alive_ = true;
     const Config &config_;
     Shapes &shapes_;
+    UserAccess &access_;
     std::function<bool()> streaming_;
 };
 
@@ -234,10 +262,12 @@ struct HttpServer::Impl {
     const Config &config;
     Shapes &shapes;
     std::function<bool()> streaming;
+    UserAccess access;
     tcp::acceptor acceptor;
 
     Impl(asio::io_context &io_, const Config &config_, Shapes &shapes_, std::function<bool()> streaming_)
-        : io(io_), config(config_), shapes(shapes_), streaming(std::move(streaming_)), acceptor(io_)
+        : io(io_), config(config_), shapes(shapes_), streaming(std::move(streaming_)), access(io_, config_, shapes_),
+          acceptor(io_)
     {
     }
 
@@ -247,7 +277,7 @@ struct HttpServer::Impl {
             if (ec == asio::error::operation_aborted)
                 return;
             if (!ec)
-                std::make_shared<Session>(std::move(socket), config, shapes, streaming)->run();
+                std::make_shared<Session>(std::move(socket), config, shapes, access, streaming)->run();
             accept();
         });
     }

@@ -497,6 +497,8 @@ void Shapes::on_begin()
 
 void Shapes::on_row(const StreamMessage &message)
 {
+    if (observer_)
+        observer_(message);
     std::shared_ptr<const std::string> json;
     LogOffset offset = LogOffset::at(message.lsn, message.op_position);
     for (const auto &name : message.shapes) {
@@ -532,6 +534,8 @@ void Shapes::on_commit(uint64_t commit_lsn, uint64_t end_lsn)
 
 void Shapes::on_must_refetch(const StreamMessage &message)
 {
+    if (observer_)
+        observer_(message);
     for (const auto &name : message.shapes) {
         auto it = by_name_.find(name);
         if (it != by_name_.end())

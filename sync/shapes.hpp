@@ -68,6 +68,10 @@ public:
 
     size_t count() const { return by_key_.size(); }
 
+    // Also gives every row and must-refetch message of the stream to observer (the users'
+    // access follows its membership tables so); nullptr: none.
+    void set_stream_observer(std::function<void(const StreamMessage &)> observer) { observer_ = std::move(observer); }
+
 private:
     struct Shape;
     struct Waiter;
@@ -112,6 +116,7 @@ private:
     uint64_t last_seen_lsn_ = 0;     // the last commit seen, for up-to-date's global_last_seen_lsn
     uint64_t committed_lsn_ = 0;     // every transaction ending at or before it is processed
     bool in_transaction_ = false;
+    std::function<void(const StreamMessage &)> observer_;
 };
 
 }  // namespace es::sync

@@ -32,6 +32,9 @@ const Setting kSettings[] = {
      "API secret every request must carry as ?secret= (or api_secret=)"},
     {"ELECTRIC_INSECURE", "--insecure", true,
      "true to serve without a secret (one of the secret or this is required)"},
+    {"JWT_SECRET", "--jwt-secret", false,
+     "HMAC secret (at least 32 bytes) of the users' tokens: a request with Authorization: Bearer <token> "
+     "gets the shapes the database lets that user read"},
     {"ELECTRIC_LONG_POLL_TIMEOUT", "--long-poll-timeout", false,
      "milliseconds a live request waits for changes (default 20000)"},
     {"LOG_LEVEL", "--log-level", false, "debug, info, warning or error (default info)"},
@@ -207,7 +210,16 @@ ConfigOutcome parse_config(const std::vector<std::string> &args, const EnvLookup
         }
         config.insecure = *insecure;
     }
-    if (config.secret.empty() && !config.insecure) {
+    if ((v = find("JWT_SECRET"))) {
+        // RFC 7518 section 3.2: an HMAC key at least as long as the hash (32 bytes for HS256).
+        if (v->size() < 32) {
+            outcome.error = std::string("invalid JWT_SECRET (--jwt-secret): expected at least 32 bytes, got ") +
+                            std::to_string(v->size());
+            return outcome;
+        }
+        config.jwt_secret = *v;
+    }
+    if (config.secret.empty() && !config.insecure && config.jwt_secret.empty()) {
         outcome.error = "ELECTRIC_SECRET (--secret) is required, or ELECTRIC_INSECURE=true (--insecure) "
                         "to serve shapes without one";
         return outcome;

@@ -22,6 +22,7 @@ struct Config {
     std::string stream_id = "default";
     std::string secret;  // empty: none (then insecure is true)
     bool insecure = false;
+    std::string jwt_secret;  // empty: no user requests (Authorization: Bearer) are accepted
     uint32_t long_poll_timeout_ms = 20000;
     LogLevel log_level = LogLevel::Info;
 

@@ -41,6 +41,7 @@ sub start_sync_service
     my $port = $opts{port} // PostgreSQL::Test::Cluster::get_free_port();
     my @cmd = ('electric-shapes-sync', '--database-url', $node->connstr('postgres'), '--port', $port,
         '--storage-dir', $opts{storage}, '--insecure', '--long-poll-timeout', $opts{long_poll} // 3000);
+    push @cmd, @{ $opts{args} } if $opts{args};    # e.g. --secret, --jwt-secret
     my $handle = IPC::Run::start(\@cmd, '>>', $log, '2>>', $log);
     push @children, $handle;
     return { handle => $handle, log => $log, port => $port, base => "http://127.0.0.1:$port" };

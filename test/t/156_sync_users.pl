@@ -1,0 +1,176 @@
+# Users of electric-shapes-sync with the official client and tokens signed by the npm
+# jsonwebtoken package: in a chat schema protected by enable_membership_rls, two users each
+# sync exactly their conversations (their rows equal the query run as that user); asking for
+# someone else's conversation or the whole table is a 403 with a reason, and a tampered,
+# expired, alg=none or foreign token a 401, never with rows; a user removed from a conversation
+# loses it (the held live request ends with 409 and the client drops the rows, the next request
+# is a 403) while the other member goes on; a proxy with the API secret gets any shape; user
+# responses are private to the user.
+use strict;
+use warnings;
+use HTTP::Tiny;
+use JSON::PP;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use Time::HiRes qw(usleep);
+use ElectricShapesTest;
+use SyncServiceTest;
+
+my $jwt_secret = 'chat-jwt-secret-for-the-sync-service-0123456789';
+my $api_secret = 'proxy-secret-42';
+my $modules = npm_modules('jsonwebtoken', '@electric-sql/client');
+
+# The tokens, signed as a Node back end signs them.
+my ($stdout, $stderr);
+{
+	local $ENV{NODE_PATH} = $modules;
+	($stdout, $stderr) = run_command([ 'node', '-e', <<'JS', $jwt_secret ]);
+const jwt = require('jsonwebtoken');
+const secret = process.argv[1];
+const now = Math.floor(Date.now() / 1000);
+const user = (sub) => jwt.sign({ sub, role: 'chat_app' }, secret, { expiresIn: '1h' });
+const out = { alice: user('alice'), bob: user('bob') };
+out.expired = jwt.sign({ sub: 'alice', role: 'chat_app', exp: now - 60 }, secret);
+out.none = jwt.sign({ sub: 'alice', role: 'chat_app' }, undefined, { algorithm: 'none' });
+out.foreign = jwt.sign({ sub: 'alice', role: 'chat_app' }, 'another-secret-entirely-0123456789abcdef');
+out.roleless = jwt.sign({ sub: 'alice' }, secret, { expiresIn: '1h' });
+const [h, p, s] = out.alice.split('.');
+const claims = JSON.parse(Buffer.from(p, 'base64url').toString());
+claims.sub = 'bob';  // alice's signature on bob's claims
+out.tampered = [h, Buffer.from(JSON.stringify(claims)).toString('base64url'), s].join('.');
+console.log(JSON.stringify(out));
+JS
+}
+my $tokens = eval { decode_json($stdout) } or BAIL_OUT("node could not sign tokens: $stderr");
+
+my $node = new_shapes_cluster('users', preload => 0);
+$node->safe_psql('postgres', q{
+    CREATE ROLE chat_app;
+    CREATE TABLE conversations (id bigint PRIMARY KEY, title text NOT NULL);
+    CREATE TABLE memberships (conversation_id bigint NOT NULL REFERENCES conversations,
+                              user_id text NOT NULL, PRIMARY KEY (conversation_id, user_id));
+    CREATE TABLE messages (id bigint PRIMARY KEY, conversation_id bigint NOT NULL REFERENCES conversations,
+                           author text NOT NULL, body text NOT NULL);
+    INSERT INTO conversations VALUES (1, 'alice and bob'), (2, 'alice alone'), (3, 'bob alone');
+    INSERT INTO memberships VALUES (1, 'alice'), (1, 'bob'), (2, 'alice'), (3, 'bob');
+    INSERT INTO messages SELECT g, 1 + g % 3, CASE WHEN g % 2 = 0 THEN 'alice' ELSE 'bob' END, 'm' || g
+      FROM generate_series(1, 30) g;
+    SELECT electric_shapes.enable_owner_rls('memberships', 'user_id', commands => '{select}');
+    SELECT electric_shapes.enable_membership_rls('messages', 'conversation_id', 'memberships',
+                                                 'conversation_id', 'user_id');
+    GRANT SELECT ON conversations, memberships, messages TO chat_app;
+});
+# Live requests are held 20 s: a request that ends sooner was ended by the service.
+my $service = start_sync_service($node, storage => $node->basedir . '/sync_storage', long_poll => 20000,
+	args => [ '--secret', $api_secret, '--jwt-secret', $jwt_secret ]);
+ok(wait_healthy($service), 'the service streams');
+
+# The rows of a conversation as the user reads them in SQL: the policies decide.
+sub as_user
+{
+	my ($sub, $conversation) = @_;
+	return qq{BEGIN; SET LOCAL ROLE chat_app; SET LOCAL request.jwt.claims = '{"sub": "$sub"}';
+	          SELECT id, conversation_id, body FROM messages WHERE conversation_id = $conversation ORDER BY id;
+	          COMMIT;};
+}
+my @columns = qw(id conversation_id body);
+sub shape
+{
+	my ($name, $user, $where, %params) = @_;
+	return { name => $name, token => $tokens->{$user}, columns => \@columns,
+		params => { table => 'messages', where => $where, columns => join(',', @columns), %params } };
+}
+
+# Two users, each their own conversations, by = and by IN with params.
+my $alice = start_shape_client($service, $node->basedir . '/alice', encode_json([
+	shape('c1', 'alice', 'conversation_id = $1', params => { 1 => '1' }),
+	shape('c2', 'alice', 'conversation_id IN (2)') ]), 'sync_user_client.cjs');
+my $bob = start_shape_client($service, $node->basedir . '/bob', encode_json([
+	shape('c1', 'bob', 'conversation_id = 1'),
+	shape('c3', 'bob', 'conversation_id = $1', params => { 1 => '3' }) ]), 'sync_user_client.cjs');
+ok(wait_for_rows($node, $alice, 'c1', as_user('alice', 1), '30|1|m30', $service), 'alice syncs conversation 1');
+ok(wait_for_rows($node, $alice, 'c2', as_user('alice', 2), '28|2|m28', $service), 'alice syncs conversation 2');
+ok(wait_for_rows($node, $bob, 'c1', as_user('bob', 1), '30|1|m30', $service), 'bob syncs conversation 1');
+ok(wait_for_rows($node, $bob, 'c3', as_user('bob', 3), '29|3|m29', $service), 'bob syncs conversation 3');
+
+# Refusals through the real client: no rows, ever; the error says why.
+my $refused = start_shape_client($service, $node->basedir . '/refused', encode_json([
+	shape('someone_else', 'alice', 'conversation_id = 3'),
+	shape('whole_table', 'bob', undef),
+	shape('or_escape', 'bob', 'conversation_id = 3 OR true'),
+	shape('tampered', 'tampered', 'conversation_id = 3'),
+	shape('expired', 'expired', 'conversation_id = 1'),
+	shape('none', 'none', 'conversation_id = 1'),
+	shape('foreign', 'foreign', 'conversation_id = 1') ]), 'sync_user_client.cjs');
+my %want = (
+	someone_else => qr/^403 (?=.*"reason":"you are not a member of conversation_id '3')(?=.*"hint":"Rows of public.messages are yours where conversation_id is one of your keys)/,
+	whole_table => qr/^403 .*"reason":"the where clause does not pin conversation_id of public.messages with = or IN to keys you are a member of"/,
+	or_escape => qr/^403 .*"reason":"the where clause does not pin conversation_id/,
+	tampered => qr/^401 .*"reason":"JWT signature is invalid"/,
+	expired => qr/^401 .*"reason":"JWT has expired"/,
+	none => qr/^401 .*"reason":"JWT algorithm \\"none\\" is not allowed"/,
+	foreign => qr/^401 .*"reason":"JWT signature is invalid"/);
+for my $name (sort keys %want)
+{
+	my $error = '';
+	for (1 .. 150) { $error = client_file($refused, "$name.error"); last if $error; usleep(100_000); }
+	like($error, $want{$name}, "$name: refused with the reason");
+	is(client_file($refused, "$name.rows"), '', "$name: no rows");
+}
+
+# The same over plain HTTP: the bodies carry no rows; user responses are private.
+my $http = HTTP::Tiny->new(timeout => 30);
+my $base = "$service->{base}/v1/shape?table=messages&offset=-1";
+sub get_as
+{
+	my ($token, $query) = @_;
+	return $http->get("$base&$query", { headers => $token ? { Authorization => "Bearer $token" } : {} });
+}
+my $res = get_as($tokens->{alice}, 'where=conversation_id%20%3D%201');
+is($res->{status}, 200, 'a user\'s own shape over HTTP: 200');
+like($res->{headers}{'cache-control'}, qr/^private, max-age=\d+/, 'cache-control is private');
+unlike($res->{headers}{'cache-control'}, qr/public|s-maxage/, 'no shared-cache directive');
+is($res->{headers}{vary}, 'authorization', 'vary: authorization');
+$res = get_as($tokens->{alice}, 'where=conversation_id%20%3D%203');
+is_deeply([ $res->{status}, ref decode_json($res->{content}), $res->{headers}{'cache-control'} ],
+	[ 403, 'HASH', 'no-store' ], 'someone else\'s conversation: 403, a JSON object, not stored');
+$res = get_as($tokens->{roleless}, 'where=conversation_id%20%3D%201');
+like($res->{content}, qr/"reason":"the token has no role claim"/, 'a token without a role: 403');
+is($res->{status}, 403, 'status 403');
+$res = get_as(undef, 'where=conversation_id%20%3D%201');
+is($res->{status}, 401, 'neither token nor secret: 401');
+$res = get_as("$tokens->{alice}x", 'where=conversation_id%20%3D%201');
+is_deeply([ $res->{status}, $res->{headers}{'www-authenticate'} ], [ 401, 'Bearer error="invalid_token"' ],
+	'a damaged token: 401 with WWW-Authenticate');
+
+# A proxy with the secret gets any shape, the whole table included.
+$res = $http->get("$base&secret=$api_secret");
+is($res->{status}, 200, 'the proxy gets the whole table');
+is(scalar(grep { $_->{key} } @{ decode_json($res->{content}) }), 30, 'with every row');
+
+like(service_log($service), qr/following membership table/, 'the service follows the membership table');
+
+# Alice leaves conversation 1 while both clients hold live requests on it; bob goes on.
+$node->safe_psql('postgres', q{
+    DELETE FROM memberships WHERE conversation_id = 1 AND user_id = 'alice';
+    INSERT INTO messages VALUES (31, 1, 'bob', 'after alice left'), (32, 2, 'alice', 'still mine');
+});
+my $error = '';
+for (1 .. 100) { $error = client_file($alice, 'c1.error'); last if $error; usleep(100_000); }
+like($error, qr/^403 .*"reason":"you are not a member of conversation_id '1'/,
+	'alice: the live request ended within 10 s, the refetch is refused');
+like(service_log($service), qr/access lost: held request ends.*"sub":"alice"/, 'the service ended it');
+is(client_file($alice, 'c1.rows'), '', 'alice\'s client no longer shows conversation 1');
+ok(wait_for_rows($node, $alice, 'c2', as_user('alice', 2), '32|2|still mine', $service),
+	'alice keeps conversation 2 and its new message');
+ok(wait_for_rows($node, $bob, 'c1', as_user('bob', 1), '31|1|after alice left', $service),
+	'bob keeps conversation 1 and its new message');
+unlike(slurp_file("$alice->{dir}/c1.rows") . slurp_file($alice->{err}), qr/after alice left/,
+	'alice never received the message posted after she left');
+$res = get_as($tokens->{alice}, 'where=conversation_id%20%3D%201');
+is($res->{status}, 403, 'alice\'s next request for conversation 1: 403');
+
+kill_children();
+$node->stop;
+done_testing();
