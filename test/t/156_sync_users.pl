@@ -60,6 +60,9 @@ $node->safe_psql('postgres', q{
     SELECT electric_shapes.enable_membership_rls('messages', 'conversation_id', 'memberships',
                                                  'conversation_id', 'user_id');
     GRANT SELECT ON conversations, memberships, messages TO chat_app;
+    -- Set beforehand: shapes created at once on one table would each set it, and two such
+    -- ALTER TABLEs can deadlock (a limit of create_shape, not of users' access).
+    ALTER TABLE messages REPLICA IDENTITY FULL;
 });
 # Live requests are held 20 s: a request that ends sooner was ended by the service.
 my $service = start_sync_service($node, storage => $node->basedir . '/sync_storage', long_poll => 20000,
