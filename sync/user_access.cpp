@@ -222,6 +222,10 @@ private:
     }
 
 public:
+    // The follower of oid was dropped (by someone else, or with its table): made again when an
+    // answer reads the table next.
+    void forget(const std::string &oid) { followed_.erase(oid); }
+
     static std::string follower_prefix(const Config &config) { return "esa_" + config.stream_id + "_"; }
 
 private:
@@ -453,8 +457,14 @@ void UserAccess::on_stream_message(const StreamMessage &message)
     for (const std::string &name : message.shapes)
         if (name.rfind(prefix, 0) == 0)
             oids.insert(name.substr(prefix.size()));
-    if (!oids.empty())
-        impl_->changed(oids);
+    if (oids.empty())
+        return;
+    if (message.kind == MessageKind::ShapeDropped)
+        asio::post(impl_->worker, [impl = impl_, oids]() {
+            for (const std::string &oid : oids)
+                impl->asker.forget(oid);
+        });
+    impl_->changed(oids);
 }
 
 }  // namespace es::sync
