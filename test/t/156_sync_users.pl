@@ -5,7 +5,7 @@
 # expired, alg=none or foreign token a 401, never with rows; a user removed from a conversation
 # loses it (the held live request ends with 409 and the client drops the rows, the next request
 # is a 403) while the other member goes on; a proxy with the API secret gets any shape; user
-# responses are private to the user.
+# responses are private to the user; a held request ends when its token expires.
 use strict;
 use warnings;
 use HTTP::Tiny;
@@ -173,6 +173,24 @@ unlike(slurp_file("$alice->{dir}/c1.rows") . slurp_file($alice->{err}), qr/after
 	'alice never received the message posted after she left');
 $res = get_as($tokens->{alice}, 'where=conversation_id%20%3D%201');
 is($res->{status}, 403, 'alice\'s next request for conversation 1: 403');
+
+# A token that expires while its live request is held: the request ends with 401 then, not at
+# the end of the 20 s long-poll.
+{
+	local $ENV{NODE_PATH} = $modules;
+	($stdout, $stderr) = run_command([ 'node', '-e',
+		q{const jwt = require('jsonwebtoken');
+		  console.log(jwt.sign({ sub: 'bob', role: 'chat_app', exp: Math.floor(Date.now() / 1000) + 4 }, process.argv[1]));},
+		$jwt_secret ]);
+}
+chomp $stdout;
+$tokens->{short} = $stdout;
+my $short = start_shape_client($service, $node->basedir . '/short', encode_json([
+	shape('c3', 'short', 'conversation_id = 3') ]), 'sync_user_client.cjs');
+ok(wait_for_rows($node, $short, 'c3', as_user('bob', 3), '29|3|m29', $service), 'a short-lived token syncs');
+$error = '';
+for (1 .. 120) { $error = client_file($short, 'c3.error'); last if $error; usleep(100_000); }
+like($error, qr/^401 .*"reason":"JWT has expired"/, 'its held request ends with 401 when the token expires');
 
 kill_children();
 $node->stop;
