@@ -173,6 +173,14 @@ unlike(slurp_file("$alice->{dir}/c1.rows") . slurp_file($alice->{err}), qr/after
 	'alice never received the message posted after she left');
 $res = get_as($tokens->{alice}, 'where=conversation_id%20%3D%201');
 is($res->{status}, 403, 'alice\'s next request for conversation 1: 403');
+# Added back: the cached refusal goes with the membership change.
+$node->safe_psql('postgres', q{INSERT INTO memberships VALUES (1, 'alice')});
+for (1 .. 100) {
+	$res = get_as($tokens->{alice}, 'where=conversation_id%20%3D%201');
+	last if $res->{status} == 200;
+	usleep(100_000);
+}
+is($res->{status}, 200, 'alice added back: her next requests get conversation 1');
 
 # A token that expires while its live request is held: the request ends with 401 then, not at
 # the end of the 20 s long-poll.
