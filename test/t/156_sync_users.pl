@@ -147,6 +147,14 @@ $res = get_as("$tokens->{alice}x", 'where=conversation_id%20%3D%201');
 is_deeply([ $res->{status}, $res->{headers}{'www-authenticate'} ], [ 401, 'Bearer error="invalid_token"' ],
 	'a damaged token: 401 with WWW-Authenticate');
 
+$res = $http->request('DELETE', "$service->{base}/v1/shape?table=messages&where=conversation_id%20%3D%201",
+	{ headers => { Authorization => "Bearer $tokens->{alice}" } });
+is_deeply([ $res->{status}, decode_json($res->{content})->{reason} ], [ 403, 'users may not delete shapes' ],
+	'a user\'s DELETE: 403');
+$res = $http->request('OPTIONS', "$service->{base}/v1/shape?table=messages",
+	{ headers => { Origin => 'https://chat.example', 'Access-Control-Request-Headers' => 'authorization' } });
+is($res->{headers}{'access-control-allow-headers'}, 'authorization', 'browsers may send the token (CORS preflight)');
+
 # A proxy with the secret gets any shape, the whole table included.
 $res = $http->get("$base&secret=$api_secret");
 is($res->{status}, 200, 'the proxy gets the whole table');
