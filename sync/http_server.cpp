@@ -92,9 +92,10 @@ private:
             close();
             return;
         }
-        record_ = {request_id_for({}), "", "", std::chrono::steady_clock::now()};
+        record_ = {"", "", "", std::chrono::steady_clock::now()};
         busy_ = true;
         if (ec) {
+            record_.id = request_id_for({});
             // Junk or oversized headers: answer 400 and close, as far as the socket allows.
             Response r = json_error(400, "{\"message\":\"Bad request: " + ec.message() + "\"}");
             keep_alive_ = false;
@@ -203,17 +204,15 @@ private:
             return;
         }
         parsed.request->request_id = record_.id;
-        if (method != http::verb::delete_) {
-            bool initial = parsed.request->offset.before_all;
-            admission_ = admit_shape_request(config_.ops, initial);
-            if (!admission_) {
-                reply(overloaded_response(initial));
-                return;
-            }
-            if (parsed.request->live) {
-                live_ = true;
-                metrics::live_request_started();
-            }
+        bool initial = parsed.request->offset.before_all;
+        admission_ = admit_shape_request(config_.ops, initial);
+        if (!admission_) {
+            reply(overloaded_response(initial));
+            return;
+        }
+        if (parsed.request->live) {
+            live_ = true;
+            metrics::live_request_started();
         }
         if (parsed.request->live_sse || parsed.request->log != "full") {
             reply(invalid_request(parsed.request->live_sse ? "live_sse" : "log",
