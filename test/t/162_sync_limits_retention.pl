@@ -1,8 +1,9 @@
 # electric-shapes-sync's retention and limits, each with what a client gets when it acts:
 # - ELECTRIC_SHAPE_RETENTION: a shape nobody asked for within it is removed (files, catalog row);
 #   a shape asked for meanwhile stays; a client of the removed one gets 409 and refetches;
-# - ELECTRIC_MAX_CONCURRENT_REQUESTS: over the limit, 503 with retry-after at once, counted in
-#   /metrics, while initial syncs (their own limit) and health go on; under it again, 200;
+# - ELECTRIC_MAX_CONCURRENT_REQUESTS: over either limit (initial syncs, other requests), 503 with
+#   retry-after at once, counted in /metrics, while the other kind and health go on; under it
+#   again, 200;
 # - ELECTRIC_MAX_SHAPES: a new shape over the limit removes the least recently asked-for one,
 #   whose clients get 409 and refetch;
 # - ELECTRIC_MAX_SHAPE_LOG_SIZE: a shape whose log grows past it is rotated once its clients have
@@ -12,6 +13,7 @@ use warnings;
 use HTTP::Tiny;
 use IO::Select;
 use IO::Socket::INET;
+use IPC::Run;
 use JSON::PP;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
@@ -70,9 +72,31 @@ $service->{handle}->kill_kill;
 # 2. Limits.
 $storage = $node->basedir . '/limits';
 $service = start_sync_service($node, storage => $storage, long_poll => 20000,
-    args => [ '--replication-stream-id', 'lim', '--max-concurrent-requests', '{"initial":50,"existing":1}',
+    args => [ '--replication-stream-id', 'lim', '--max-concurrent-requests', '{"initial":1,"existing":1}',
         '--max-shapes', '2', '--max-shape-log-size', '3000' ]);
 ok(wait_healthy($service), 'service with limits streams');
+
+# Concurrent initial syncs: one waiting for its snapshot (the table is locked) takes the only
+# place; another initial sync gets 503 at once, health still answers, and the first gets its rows.
+my $locker = IPC::Run::start([ 'psql', '-X', '-q', '-d', $node->connstr('postgres'), '-c',
+        'BEGIN; LOCK TABLE items IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(2); COMMIT;' ], '>', \my $lout, '2>', \my $lerr);
+$deadline = time + 10;
+usleep(50_000) until time > $deadline
+  || $node->safe_psql('postgres', "SELECT count(*) FROM pg_locks WHERE mode = 'AccessExclusiveLock' AND relation = 'items'::regclass") == 1;
+my $first = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $service->{port}) or die $!;
+print $first "GET /v1/shape?table=items&where=grp%3D1&offset=-1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+ok(!IO::Select->new($first)->can_read(0.5), 'an initial sync waits for its snapshot');
+my $t0 = time;
+$res = $http->get(shape_url($service, 2) . '&offset=-1');
+is($res->{status}, 503, 'another initial sync meanwhile: 503');
+cmp_ok(time - $t0, '<', 1, 'at once');
+is_deeply([ $res->{headers}{'retry-after'}, decode_json($res->{content})->{code} ],
+    [ '1', 'concurrent_request_limit_exceeded' ], 'with retry-after and a reason');
+is($http->get("$service->{base}/v1/health")->{status}, 200, 'health still answers');
+ok(IO::Select->new($first)->can_read(10), 'the first one is answered once the lock goes');
+like(do { local $/; <$first> }, qr{^HTTP/1.1 200 }, 'with 200');
+close $first;
+$locker->finish;
 
 # Concurrent requests: one held long-poll takes the only place for non-initial requests.
 my $a = $http->get(shape_url($service, 1) . '&offset=-1')->{headers}{'electric-handle'};
@@ -82,7 +106,7 @@ my $poll = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $service->
 print $poll "GET /v1/shape?table=items&where=grp%3D1&offset=$offset&handle=$a&live=true HTTP/1.1\r\n"
   . "Host: x\r\nConnection: close\r\n\r\n";
 ok(!IO::Select->new($poll)->can_read(0.5), 'a long-poll is held');
-my $t0 = time;
+$t0 = time;
 $res = $http->get(shape_url($service, 1) . "&offset=0_inf&handle=$a");
 is($res->{status}, 503, 'a second non-initial request: 503');
 cmp_ok(time - $t0, '<', 1, 'at once');
@@ -91,8 +115,9 @@ is(decode_json($res->{content})->{code}, 'concurrent_request_limit_exceeded', 'a
 is($res->{headers}{'cache-control'}, 'no-store', 'never cached');
 is($http->get(shape_url($service, 1) . '&offset=-1')->{status}, 200, 'an initial sync still gets 200');
 is($http->get("$service->{base}/v1/health")->{status}, 200, 'health still answers');
-like($http->get("$service->{base}/metrics")->{content}, qr/^electric_shapes_sync_refused_requests_total\{limit="existing"\} 1$/m,
-    'the refusal is counted');
+my $metrics = $http->get("$service->{base}/metrics")->{content};
+like($metrics, qr/^electric_shapes_sync_refused_requests_total\{limit="existing"\} 1$/m, 'the refusal is counted');
+like($metrics, qr/^electric_shapes_sync_refused_requests_total\{limit="initial"\} 1$/m, 'and the initial one');
 $node->safe_psql('postgres', "INSERT INTO items VALUES (1001, 1, 'x')");
 ok(IO::Select->new($poll)->can_read(10), 'the long-poll gets its change');
 close $poll;
