@@ -2,6 +2,7 @@
 // shape logic stays free of Beast, and the HTTP session free of shape rules.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <utility>
@@ -13,6 +14,9 @@ struct Response {
     unsigned status = 200;
     std::vector<std::pair<std::string, std::string>> headers;
     std::string body;
+    // For /metrics: the commit time (Unix µs) of the newest transaction whose change this
+    // response carries, 0 when it carries none.
+    int64_t commit_unix_us = 0;
 
     void set(std::string name, std::string value) { headers.emplace_back(std::move(name), std::move(value)); }
 };

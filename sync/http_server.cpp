@@ -13,9 +13,12 @@
 #include <openssl/crypto.h>
 
 #include "sync/http_response.hpp"
+#include "sync/limits.hpp"
 #include "sync/log.hpp"
+#include "sync/metrics.hpp"
 #include "sync/pure/etag.hpp"
 #include "sync/pure/shape_request.hpp"
+#include "sync/request_log.hpp"
 #include "sync/shapes.hpp"
 #include "sync/user_access.hpp"
 
@@ -59,9 +62,19 @@ public:
             std::function<bool()> streaming)
         : stream_(std::move(socket)), config_(config), shapes_(shapes), access_(access), streaming_(std::move(streaming))
     {
+        metrics::connection_opened();
     }
+    ~Session() { metrics::connection_closed(); }
 
     void run() { read(); }
+
+    // SIGTERM: an idle connection closes now, a busy one after its response.
+    void drain()
+    {
+        draining_ = true;
+        if (!busy_)
+            close();
+    }
 
 private:
     void read()
@@ -81,7 +94,10 @@ private:
             close();
             return;
         }
+        record_ = {"", "", "", std::chrono::steady_clock::now()};
+        busy_ = true;
         if (ec) {
+            record_.id = request_id_for({});
             // Junk or oversized headers: answer 400 and close, as far as the socket allows.
             Response r = json_error(400, "{\"message\":\"Bad request: " + ec.message() + "\"}");
             keep_alive_ = false;
@@ -90,6 +106,10 @@ private:
         }
         request_ = parser_->release();
         keep_alive_ = request_.keep_alive();
+        std::string target(request_.target());
+        record_.id = request_id_for(request_["x-request-id"]);
+        record_.method = std::string(request_.method_string());
+        record_.path = target.substr(0, target.find('?'));
         stream_.expires_never();  // a long-poll waits on the shape's timer, not the socket's
         route();
     }
@@ -132,6 +152,14 @@ private:
         if (method != http::verb::get && method != http::verb::head &&
             !(method == http::verb::delete_ && shape_path)) {
             reply(json_error(405, "{\"message\":\"Method not allowed\"}"));
+            return;
+        }
+        if (path == "/metrics") {
+            Response r;
+            r.set("content-type", "text/plain; version=0.0.4; charset=utf-8");
+            r.set("cache-control", "no-store");
+            r.body = metrics::render();
+            reply(std::move(r));
             return;
         }
         if (path == "/v1/health" || path == "/health") {
@@ -195,6 +223,17 @@ private:
             shapes_.handle_delete(*parsed.request, std::move(reply));
             return;
         }
+        parsed.request->request_id = record_.id;
+        bool initial = parsed.request->offset.before_all;
+        admission_ = admit_shape_request(config_.ops, initial);
+        if (!admission_) {
+            reply(overloaded_response(initial));
+            return;
+        }
+        if (parsed.request->live) {
+            live_ = true;
+            metrics::live_request_started();
+        }
         if (parsed.request->live_sse || parsed.request->log != "full") {
             reply(invalid_request(parsed.request->live_sse ? "live_sse" : "log",
                                   "is not supported by this server yet"));
@@ -223,6 +262,14 @@ private:
                       shape_path ? "GET, POST, HEAD, DELETE, OPTIONS" : "GET, HEAD");
         response->set("access-control-expose-headers", kExposedHeaders);
         response->set("electric-server", "electric-shapes-sync");
+        response->set("x-request-id", record_.id);
+        std::string handle;
+        for (const auto &[name, value] : r.headers)
+            if (name == "electric-handle")
+                handle = value;
+        if (draining_)
+            keep_alive_ = false;
+        response->keep_alive(keep_alive_);
         if (method != http::verb::head)
             response->body() = std::move(r.body);
         response->prepare_payload();
@@ -230,13 +277,27 @@ private:
             response->content_length(r.body.size());
         stream_.expires_after(kIoTimeout);
         http::async_write(stream_, *response,
-                          [self = shared_from_this(), response](beast::error_code ec, size_t) {
-                              if (ec || !self->keep_alive_) {
+                          [self = shared_from_this(), response, handle, commit_us = r.commit_unix_us](
+                              beast::error_code ec, size_t) {
+                              self->finished(response->result_int(), handle, ec ? 0 : commit_us);
+                              if (ec || !self->keep_alive_ || self->draining_) {
                                   self->close();
                                   return;
                               }
                               self->read();
                           });
+    }
+
+    // The request is answered: logged, counted, its place among the concurrent ones freed.
+    void finished(unsigned status, const std::string &handle, int64_t commit_us)
+    {
+        request_finished(record_, status, handle);
+        metrics::response_written(commit_us);
+        admission_.reset();
+        if (live_)
+            metrics::live_request_ended();
+        live_ = false;
+        busy_ = false;
     }
 
     void close()
@@ -251,6 +312,11 @@ private:
     std::optional<http::request_parser<http::string_body>> parser_;
     http::request<http::string_body> request_;
     bool keep_alive_ = true;
+    bool busy_ = false;      // between a request read and its response written
+    bool draining_ = false;  // SIGTERM: close after the response in progress
+    bool live_ = false;
+    RequestRecord record_;
+    std::shared_ptr<void> admission_;  // this request's place among the concurrent ones
     const Config &config_;
     Shapes &shapes_;
     UserAccess &access_;
@@ -264,6 +330,7 @@ struct HttpServer::Impl {
     std::function<bool()> streaming;
     UserAccess access;
     tcp::acceptor acceptor;
+    std::vector<std::weak_ptr<Session>> sessions;  // for the drain on SIGTERM
 
     Impl(asio::io_context &io_, const Config &config_, Shapes &shapes_, std::function<bool()> streaming_)
         : io(io_), config(config_), shapes(shapes_), streaming(std::move(streaming_)), access(io_, config_, shapes_),
@@ -276,8 +343,14 @@ struct HttpServer::Impl {
         acceptor.async_accept([this](beast::error_code ec, tcp::socket socket) {
             if (ec == asio::error::operation_aborted)
                 return;
-            if (!ec)
-                std::make_shared<Session>(std::move(socket), config, shapes, access, streaming)->run();
+            if (!ec) {
+                auto session = std::make_shared<Session>(std::move(socket), config, shapes, access, streaming);
+                sessions.erase(std::remove_if(sessions.begin(), sessions.end(),
+                                              [](const std::weak_ptr<Session> &w) { return w.expired(); }),
+                               sessions.end());
+                sessions.push_back(session);
+                session->run();
+            }
             accept();
         });
     }
@@ -324,6 +397,22 @@ void HttpServer::stop()
 {
     beast::error_code ignored;
     impl_->acceptor.close(ignored);
+}
+
+void HttpServer::drain()
+{
+    stop();
+    for (auto &weak : impl_->sessions)
+        if (auto session = weak.lock())
+            session->drain();
+}
+
+size_t HttpServer::open_connections() const
+{
+    size_t open = 0;
+    for (auto &weak : impl_->sessions)
+        open += weak.expired() ? 0 : 1;
+    return open;
 }
 
 }  // namespace es::sync

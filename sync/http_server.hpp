@@ -23,6 +23,10 @@ public:
     // Binds and listens; throws std::runtime_error with a message when it cannot.
     void start();
     void stop();
+    // SIGTERM: stops accepting, closes idle connections, and closes the others once their
+    // response is written (held live requests are answered by Shapes::drain).
+    void drain();
+    size_t open_connections() const;
 
 private:
     struct Impl;

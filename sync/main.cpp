@@ -1,9 +1,12 @@
 // electric-shapes-sync: ElectricSQL's HTTP shape API served from the electric_shapes plugin's
 // stream (SPEC section 8). Startup order: settings (exit 2 on a bad one), server checks and the
 // slot, shapes read back from disk, then HTTP and the stream on one event loop, so a request
-// never sees a half-started service. SIGINT and SIGTERM stop it.
+// never sees a half-started service. SIGINT and SIGTERM stop it gracefully: no new connection,
+// held live requests answered (up-to-date), logs fsynced, the slot confirmed past them, exit 0;
+// within ELECTRIC_SHUTDOWN_TIMEOUT, after which open connections are cut.
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include <cstdio>
 #include <cstdlib>
@@ -11,8 +14,10 @@
 
 #include "sync/http_server.hpp"
 #include "sync/log.hpp"
+#include "sync/metrics.hpp"
 #include "sync/pure/config.hpp"
 #include "sync/replication_stream.hpp"
+#include "sync/retention.hpp"
 #include "sync/shapes.hpp"
 #include "sync/startup_checks.hpp"
 
@@ -40,16 +45,38 @@ int main(int argc, char **argv)
         shapes.restore();
         ReplicationStream stream(io, config, shapes, confirmed);
         HttpServer server(io, config, shapes, [&stream]() { return stream.streaming(); });
+        metrics::set_sources({[&shapes]() -> uint64_t { return shapes.count(); },
+                              [&shapes]() { return shapes.log_bytes(); },
+                              [&stream]() { return stream.server_wal_end(); },
+                              [&stream]() { return stream.confirmed_lsn(); },
+                              [&stream]() { return stream.streaming(); }});
+        Retention retention(io, config, shapes);
         server.start();
         stream.start();
+        retention.start();
         log::info("listening", "\"port\":" + std::to_string(config.port) + ",\"slot\":" + log::quote(config.slot_name()));
 
         boost::asio::signal_set signals(io, SIGINT, SIGTERM);
-        signals.async_wait([&](const boost::system::error_code &, int) {
-            log::info("stopping");
-            server.stop();
-            stream.stop();
-            io.stop();
+        boost::asio::steady_timer drain_timer(io);
+        auto deadline = std::chrono::steady_clock::now();
+        std::function<void()> wait_for_connections = [&]() {
+            // Until every answered connection is closed, or the bound.
+            if (server.open_connections() == 0 || std::chrono::steady_clock::now() >= deadline) {
+                log::info("stopped", "\"open_connections\":" + std::to_string(server.open_connections()));
+                io.stop();
+                return;
+            }
+            drain_timer.expires_after(std::chrono::milliseconds(20));
+            drain_timer.async_wait([&](const boost::system::error_code &) { wait_for_connections(); });
+        };
+        signals.async_wait([&](const boost::system::error_code &, int signal) {
+            log::info("stopping", "\"signal\":" + std::to_string(signal));
+            deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(config.ops.shutdown_timeout_ms);
+            retention.stop();
+            server.drain();
+            shapes.drain();
+            stream.finish();
+            wait_for_connections();
         });
         io.run();
     } catch (const StartupError &e) {

@@ -1,6 +1,8 @@
 // libpq wrappers (see pg_connection.hpp).
 #include "sync/pg_connection.hpp"
 
+#include "sync/log.hpp"
+
 namespace es::sync {
 
 namespace {
@@ -34,6 +36,11 @@ PgConnection::PgConnection(const std::string &url, bool replication)
         conn_ = nullptr;
         throw PgError("could not connect to the database: " + message, "08006");
     }
+    // The server's notices (create_shape's NOTICE about replica identity, ...) go to the JSON
+    // log, not to stderr as libpq's default prints them: the log stays one JSON object a line.
+    PQsetNoticeProcessor(
+        conn_, [](void *, const char *message) { log::info("server notice", "\"notice\":" + log::quote(trimmed(message))); },
+        nullptr);
 }
 
 PgConnection::~PgConnection()

@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "sync/log.hpp"
+#include "sync/metrics.hpp"
 #include "sync/pure/stream_message.hpp"
 #include "sync/shapes.hpp"
 #include "sync/startup_checks.hpp"
@@ -83,6 +84,16 @@ void ReplicationStream::close_connection()
         PQfinish(conn_);
         conn_ = nullptr;
     }
+}
+
+void ReplicationStream::finish()
+{
+    if (conn_ && streaming_) {
+        shapes_.sync_and_notify();
+        send_feedback(true);
+        log::info("confirmed the slot", "\"lsn\":" + std::to_string(reported_lsn_));
+    }
+    stop();
 }
 
 void ReplicationStream::stop()
@@ -278,6 +289,7 @@ void ReplicationStream::handle_copy_data(const char *data, int length)
         return;
     if (data[0] == 'k' && length >= 18) {
         uint64_t wal_end = read_u64(data + 1);
+        server_wal_end_ = std::max(server_wal_end_, wal_end);
         shapes_.on_idle_position(wal_end);
         if (data[17])
             reply_requested_ = true;
@@ -286,6 +298,7 @@ void ReplicationStream::handle_copy_data(const char *data, int length)
     if (data[0] != 'w' || length < 25)
         return;
     uint64_t wal_start = read_u64(data + 1);
+    server_wal_end_ = std::max(server_wal_end_, read_u64(data + 9));
     std::string_view text(data + 25, static_cast<size_t>(length - 25));
     auto message = parse_stream_message(text);
     if (!message) {
@@ -303,6 +316,7 @@ void ReplicationStream::handle_copy_data(const char *data, int length)
         // The commit message is written at the end of the commit record: confirming it
         // means the transaction is never sent again.
         shapes_.on_commit(message->lsn, wal_start);
+        metrics::commit_seen(message->lsn, message->commit_unix_us);
         break;
     case MessageKind::MustRefetch:
     case MessageKind::ShapeDropped:

@@ -34,6 +34,11 @@ public:
     void stop();
     // True while the stream is up (for /v1/health).
     bool streaming() const { return streaming_; }
+    // For /metrics: the server's WAL end as last heard, and the position last confirmed.
+    uint64_t server_wal_end() const { return server_wal_end_; }
+    uint64_t confirmed_lsn() const { return reported_lsn_; }
+    // SIGTERM: reports the position of everything on disk to the server, then stops.
+    void finish();
 
 private:
     void connect();
@@ -60,6 +65,7 @@ private:
     boost::asio::steady_timer retry_timer_;
     boost::asio::steady_timer connect_timer_;  // bounds a connection attempt
     uint64_t reported_lsn_ = 0;  // last position sent in a status update
+    uint64_t server_wal_end_ = 0;
     bool streaming_ = false;
     bool stopped_ = false;
     bool reply_requested_ = false;

@@ -45,6 +45,7 @@ public:
     // last of them (unchanged when none).
     std::string read_after(const LogOffset &offset, LogOffset &last) const;
     size_t size() const { return visible_; }
+    uint64_t bytes() const { return end_; }  // the file's size
 
 private:
     struct Entry {

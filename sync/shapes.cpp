@@ -13,9 +13,11 @@
 #include <nlohmann/json.hpp>
 
 #include "sync/log.hpp"
+#include "sync/metrics.hpp"
 #include "sync/pg_connection.hpp"
 #include "sync/pure/live_cursor.hpp"
 #include "sync/pure/where_params.hpp"
+#include "sync/request_log.hpp"
 
 namespace es::sync {
 
@@ -37,6 +39,7 @@ struct Shapes::Shape {
     bool deleted = false;         // when Gone: dropped by DELETE /v1/shape
     CreationResult failure;
     std::list<std::shared_ptr<Waiter>> waiters;
+    std::chrono::steady_clock::time_point last_used = std::chrono::steady_clock::now();  // retention
 };
 
 struct Shapes::Waiter {
@@ -55,7 +58,8 @@ Response must_refetch_response(const std::string &handle)
     r.set("content-type", "application/json");
     if (!handle.empty())
         r.set("electric-handle", handle);
-    r.set("cache-control", "public, max-age=60, must-revalidate");
+    // As Electric: a redirect to a new handle is cached a minute, one without a handle a second.
+    r.set("cache-control", handle.empty() ? "public, max-age=1, must-revalidate" : "public, max-age=60, must-revalidate");
     r.body = "[" + must_refetch_message() + "]";
     return r;
 }
@@ -154,8 +158,7 @@ void Shapes::restore()
             last_handle_micros_ = std::max<uint64_t>(last_handle_micros_, std::stoull(shape->handle.substr(dash + 1)));
         by_key_[shape->key] = shape;
         by_name_[shape->name] = shape;
-        log::info("restored shape", "\"handle\":" + log::quote(shape->handle) +
-                                        ",\"messages\":" + std::to_string(shape->log->size()));
+        shape_event("restored", shape->handle, "", "startup", "\"messages\":" + std::to_string(shape->log->size()));
     }
     for (const auto &name : owned) {
         log::info("dropping shape without files", "\"shape\":" + log::quote(name));
@@ -163,8 +166,11 @@ void Shapes::restore()
     }
 }
 
-Shapes::ShapePtr Shapes::start_shape(const ShapeDefinition &definition, const std::string &key)
+Shapes::ShapePtr Shapes::start_shape(const ShapeDefinition &definition, const std::string &key,
+                                     const std::string &request_id, const std::string &cause)
 {
+    if (config_.ops.max_shapes && !by_key_.count(key) && by_key_.size() >= config_.ops.max_shapes)
+        evict_least_recently_used();
     auto shape = std::make_shared<Shape>();
     shape->key = key;
     shape->definition = definition;
@@ -174,7 +180,7 @@ Shapes::ShapePtr Shapes::start_shape(const ShapeDefinition &definition, const st
     shape->hold_lsn = confirmable_lsn();
     by_key_[key] = shape;
     by_name_[shape->name] = shape;
-    log::info("creating shape", "\"handle\":" + log::quote(shape->handle) + ",\"definition\":" + definition.to_json());
+    shape_event("created", shape->handle, request_id, cause, "\"definition\":" + definition.to_json());
     asio::post(workers_, [this, shape, url = config_.database_url, name = shape->name, definition,
                           dir = shape->dir, handle = shape->handle]() {
         CreationResult result = create_shape_with_snapshot(url, name, definition, dir, handle);
@@ -298,7 +304,8 @@ void Shapes::dispatch(const ShapeDefinition &definition, const std::string &key,
                       Responder respond)
 {
     auto it = by_key_.find(key);
-    ShapePtr shape = it != by_key_.end() ? it->second : start_shape(definition, key);
+    ShapePtr shape = it != by_key_.end() ? it->second : start_shape(definition, key, request.request_id, "request");
+    shape->last_used = std::chrono::steady_clock::now();
     if (!request.offset.before_all && !request.offset_now && request.handle != shape->handle) {
         respond(must_refetch_response(shape->handle));
         return;
@@ -318,18 +325,7 @@ void Shapes::handle_delete(const ShapeRequest &request, Responder respond)
                     respond(json_error(404, "{\"message\":\"Shape not found\"}"));
                     return;
                 }
-                ShapePtr shape = it->second;
-                log::info("shape deleted", "\"handle\":" + log::quote(shape->handle));
-                bool creating = shape->state == Shape::State::Creating;
-                shape->state = Shape::State::Gone;
-                shape->deleted = true;
-                shape->pending.clear();
-                by_key_.erase(it);
-                by_name_.erase(shape->name);
-                dirty_.erase(std::remove(dirty_.begin(), dirty_.end(), shape), dirty_.end());
-                if (!creating)
-                    discard(shape);  // else finish_creation discards it once its worker is done
-                wake(shape);
+                remove_shape(it->second, "delete", request.request_id);
                 Response r;
                 r.status = 202;
                 respond(std::move(r));
@@ -363,7 +359,7 @@ void Shapes::serve(const ShapePtr &shape, const ShapeRequest &request, Responder
                 respond(invalid_request("offset", "out of bounds for this shape"));
                 return;
             }
-            if (request.live && !(request.offset < last)) {
+            if (request.live && !(request.offset < last) && !draining_) {
                 wait(shape, request, std::move(respond), true);
                 return;
             }
@@ -403,6 +399,8 @@ Response Shapes::shape_response(const ShapePtr &shape, const ShapeRequest &reque
         uint64_t seen = std::max(last_seen_lsn_, offset.op == LogOffset::kInf ? 0 : offset.tx);
         r.body = "[" + messages + (messages.empty() ? "" : ",") + up_to_date_message(seen) + "]";
         r.set("electric-up-to-date", "");
+        if (has_data && offset.op != LogOffset::kInf)
+            r.commit_unix_us = metrics::commit_time_of(offset.tx);
         r.set("cache-control", request.live ? "public, max-age=5, stale-while-revalidate=5"
                                             : "public, max-age=60, stale-while-revalidate=300");
     }
@@ -472,14 +470,13 @@ void Shapes::wake(const ShapePtr &shape)
     }
 }
 
-void Shapes::rotate(ShapePtr shape)
+void Shapes::rotate(ShapePtr shape, const std::string &cause)
 {
     if (shape->state == Shape::State::Gone || shape->state == Shape::State::Failed)
         return;
     bool creating = shape->state == Shape::State::Creating;
-    ShapePtr replacement = start_shape(shape->definition, shape->key);
-    log::info("shape rotated", "\"handle\":" + log::quote(shape->handle) + ",\"new_handle\":" +
-                                   log::quote(replacement->handle));
+    ShapePtr replacement = start_shape(shape->definition, shape->key, "", cause);
+    shape_event("rotated", shape->handle, "", cause, "\"new_handle\":" + log::quote(replacement->handle));
     shape->state = Shape::State::Gone;
     shape->rotated_to = replacement->handle;
     shape->pending.clear();
@@ -566,6 +563,12 @@ uint64_t Shapes::sync_and_notify()
     durable_lsn_ = std::max(durable_lsn_, committed_lsn_);
     for (auto &shape : dirty)
         wake(shape);
+    // ELECTRIC_MAX_SHAPE_LOG_SIZE: once its clients have the changes, a shape whose log grew past
+    // the limit starts over from a new snapshot (its clients refetch, 409).
+    if (config_.ops.max_shape_log_bytes)
+        for (auto &shape : dirty)
+            if (shape->state == Shape::State::Ready && shape->log && shape->log->bytes() > config_.ops.max_shape_log_bytes)
+                rotate(shape, "log size limit");
     return confirmable_lsn();
 }
 
@@ -584,6 +587,85 @@ uint64_t Shapes::confirmable_lsn() const
         if (shape->state == Shape::State::Creating)
             lsn = std::min(lsn, shape->hold_lsn);
     return lsn;
+}
+
+}  // namespace es::sync
+
+namespace es::sync {
+
+// Removal of a shape the service serves (DELETE, retention, the shape limit): its catalog row
+// and files go (discard), held requests and later requests on its handle get 409.
+void Shapes::remove_shape(ShapePtr shape, const std::string &cause, const std::string &request_id)
+{
+    shape_event("removed", shape->handle, request_id, cause);
+    bool creating = shape->state == Shape::State::Creating;
+    shape->state = Shape::State::Gone;
+    shape->deleted = true;
+    shape->pending.clear();
+    auto it = by_key_.find(shape->key);
+    if (it != by_key_.end() && it->second == shape)
+        by_key_.erase(it);
+    by_name_.erase(shape->name);
+    dirty_.erase(std::remove(dirty_.begin(), dirty_.end(), shape), dirty_.end());
+    if (!creating)
+        discard(shape);  // else finish_creation discards it once its worker is done
+    wake(shape);
+}
+
+size_t Shapes::remove_unused(std::chrono::steady_clock::time_point cutoff)
+{
+    std::vector<ShapePtr> unused;
+    for (const auto &[key, shape] : by_key_)
+        if (shape->state == Shape::State::Ready && shape->waiters.empty() && shape->last_used < cutoff)
+            unused.push_back(shape);
+    for (auto &shape : unused)
+        remove_shape(shape, "retention", "");
+    return unused.size();
+}
+
+void Shapes::evict_least_recently_used()
+{
+    ShapePtr oldest;
+    for (const auto &[key, shape] : by_key_)
+        if (shape->state == Shape::State::Ready && (!oldest || shape->last_used < oldest->last_used))
+            oldest = shape;
+    if (oldest)
+        remove_shape(oldest, "shape limit", "");
+}
+
+uint64_t Shapes::log_bytes() const
+{
+    uint64_t bytes = 0;
+    for (const auto &[name, shape] : by_name_)
+        if (shape->log)
+            bytes += shape->log->bytes();
+    return bytes;
+}
+
+void Shapes::drain()
+{
+    draining_ = true;
+    sync_and_notify();
+    std::vector<ShapePtr> held;
+    for (const auto &[key, shape] : by_key_)
+        if (!shape->waiters.empty())
+            held.push_back(shape);
+    for (auto &shape : held) {
+        if (shape->state != Shape::State::Creating) {
+            wake(shape);  // live requests: up-to-date at their offset, as Electric ends them
+            continue;
+        }
+        auto waiters = std::move(shape->waiters);
+        shape->waiters.clear();
+        for (auto &waiter : waiters) {
+            if (waiter->done)
+                continue;
+            waiter->done = true;
+            Response r = json_error(503, "{\"message\":\"The service is shutting down; retry\"}");
+            r.set("retry-after", "1");
+            waiter->respond(std::move(r));
+        }
+    }
 }
 
 }  // namespace es::sync

@@ -18,6 +18,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 
+#include <chrono>
 #include <functional>
 #include <list>
 #include <map>
@@ -67,6 +68,15 @@ public:
     uint64_t confirmable_lsn() const;
 
     size_t count() const { return by_key_.size(); }
+    uint64_t log_bytes() const;
+
+    // Retention: removes the ready shapes nobody asked for since cutoff and nobody waits on
+    // (files, catalog row); their clients refetch (409). Returns how many.
+    size_t remove_unused(std::chrono::steady_clock::time_point cutoff);
+    // SIGTERM: fsyncs what was appended, answers every held request now (live ones with
+    // up-to-date at their offset, those waiting for a snapshot with 503 retry-after), and from
+    // then on holds no request.
+    void drain();
 
     // Also gives every row and must-refetch message of the stream to observer (the users'
     // access follows its membership tables so); nullptr: none.
@@ -83,13 +93,18 @@ private:
                  std::function<void(const ShapeDefinition &, const std::string &, Responder)> next);
     void dispatch(const ShapeDefinition &definition, const std::string &key, const ShapeRequest &request,
                   Responder respond);
-    ShapePtr start_shape(const ShapeDefinition &definition, const std::string &key);
+    // request_id and cause: what made the shape, for its "created" event.
+    ShapePtr start_shape(const ShapeDefinition &definition, const std::string &key,
+                         const std::string &request_id = {}, const std::string &cause = "request");
     void finish_creation(const ShapePtr &shape, CreationResult result);
     void serve(const ShapePtr &shape, const ShapeRequest &request, Responder respond);
     void wait(const ShapePtr &shape, const ShapeRequest &request, Responder respond, bool for_data);
     void wake(const ShapePtr &shape);
     // By value: it erases the registry's references to the shape.
-    void rotate(ShapePtr shape);
+    void rotate(ShapePtr shape, const std::string &cause = "stream");
+    // By value, for the same reason: DELETE, retention and the shape limit remove shapes.
+    void remove_shape(ShapePtr shape, const std::string &cause, const std::string &request_id);
+    void evict_least_recently_used();
     Response shape_response(const ShapePtr &shape, const ShapeRequest &request) const;
     std::string new_handle(const std::string &key);
     void discard(const ShapePtr &shape);
@@ -117,6 +132,7 @@ private:
     uint64_t committed_lsn_ = 0;     // every transaction ending at or before it is processed
     bool in_transaction_ = false;
     std::function<void(const StreamMessage &)> observer_;
+    bool draining_ = false;  // SIGTERM: no request is held any more
 };
 
 }  // namespace es::sync

@@ -25,6 +25,7 @@ const char *type_name(Type type)
     switch (type) {
     case Type::Counter: return "counter";
     case Type::Gauge: return "gauge";
+    case Type::Histogram: return "histogram";
     case Type::Untyped: break;
     }
     return "untyped";
@@ -115,7 +116,8 @@ TextBuilder::Family &TextBuilder::family_for(std::string_view name)
     return families_[found->second];
 }
 
-void TextBuilder::add_formatted(std::string_view name, const Labels &labels, const std::string &value)
+void TextBuilder::add_formatted(std::string_view name, const Labels &labels, const std::string &value,
+                                std::string_view suffix)
 {
     Family &family = family_for(name);
     std::string label_text;
@@ -133,9 +135,11 @@ void TextBuilder::add_formatted(std::string_view name, const Labels &labels, con
     }
     if (!label_text.empty())
         label_text += '}';
-    if (!family.label_sets.insert(label_text).second)
-        throw std::invalid_argument("metric \"" + family.name + "\" already has a sample " + label_text);
+    if (!family.label_sets.insert(std::string(suffix) + label_text).second)
+        throw std::invalid_argument("metric \"" + family.name + std::string(suffix) + "\" already has a sample " +
+                                    label_text);
     family.samples += family.name;
+    family.samples += suffix;
     family.samples += label_text;
     family.samples += ' ';
     family.samples += value;
@@ -150,6 +154,31 @@ void TextBuilder::add(std::string_view family, const Labels &labels, double valu
 void TextBuilder::add(std::string_view family, const Labels &labels, int64_t value)
 {
     add_formatted(family, labels, std::to_string(value));
+}
+
+void TextBuilder::add_histogram(std::string_view name, const Labels &labels, const std::vector<double> &upper_bounds,
+                                const std::vector<uint64_t> &cumulative_counts, double sum, uint64_t count)
+{
+    if (family_for(name).type != Type::Histogram)
+        throw std::invalid_argument("metric \"" + std::string(name) + "\" is not a histogram");
+    if (upper_bounds.size() != cumulative_counts.size())
+        throw std::invalid_argument("histogram \"" + std::string(name) + "\" has bounds and counts of different lengths");
+    for (const auto &[label, label_value] : labels)
+        if (label == "le")
+            throw std::invalid_argument("histogram \"" + std::string(name) + "\" may not have a label named le");
+    for (size_t i = 1; i < upper_bounds.size(); i++)
+        if (!(upper_bounds[i - 1] < upper_bounds[i]) || cumulative_counts[i - 1] > cumulative_counts[i])
+            throw std::invalid_argument("histogram \"" + std::string(name) + "\" buckets do not increase");
+    if (!cumulative_counts.empty() && cumulative_counts.back() > count)
+        throw std::invalid_argument("histogram \"" + std::string(name) + "\" has a bucket above its count");
+    for (size_t i = 0; i <= upper_bounds.size(); i++) {
+        Labels with_le = labels;
+        bool last = i == upper_bounds.size();
+        with_le.emplace_back("le", last ? "+Inf" : format_value(upper_bounds[i]));
+        add_formatted(name, with_le, std::to_string(last ? count : cumulative_counts[i]), "_bucket");
+    }
+    add_formatted(name, labels, format_value(sum), "_sum");
+    add_formatted(name, labels, std::to_string(count), "_count");
 }
 
 std::string TextBuilder::text() const

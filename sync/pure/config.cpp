@@ -108,9 +108,16 @@ std::string Config::slot_name() const { return "electric_shapes_slot_" + stream_
 
 std::string Config::shape_prefix() const { return "ess_" + stream_id + "_"; }
 
-ConfigOutcome parse_config(const std::vector<std::string> &args, const EnvLookup &env)
+ConfigOutcome parse_config(const std::vector<std::string> &all_args, const EnvLookup &env)
 {
     ConfigOutcome outcome;
+    // The operational settings are parsed on their own (ops_settings.cpp); the rest here.
+    OpsSettings ops;
+    std::vector<std::string> args;
+    if (std::string error = take_ops_settings(all_args, env, ops, args); !error.empty()) {
+        outcome.error = error;
+        return outcome;
+    }
     std::map<std::string, std::string> values;  // env name => value
     for (const Setting &s : kSettings) {
         const char *v = env ? env(s.env) : nullptr;
@@ -248,6 +255,7 @@ ConfigOutcome parse_config(const std::vector<std::string> &args, const EnvLookup
             return outcome;
         }
     }
+    config.ops = ops;
     outcome.config = std::move(config);
     return outcome;
 }
@@ -264,6 +272,7 @@ std::string config_help()
         text += left + std::string(left.size() < 32 ? 32 - left.size() : 1, ' ') + s.env + "\n";
         text += std::string(6, ' ') + s.help + "\n";
     }
+    text += ops_settings_help();
     text += "  --help                        this text\n";
     return text;
 }

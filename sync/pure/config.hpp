@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "sync/pure/ops_settings.hpp"
+
 namespace es::sync {
 
 enum class LogLevel { Debug, Info, Warning, Error };
@@ -25,6 +27,7 @@ struct Config {
     std::string jwt_secret;  // empty: no user requests (Authorization: Bearer) are accepted
     uint32_t long_poll_timeout_ms = 20000;
     LogLevel log_level = LogLevel::Info;
+    OpsSettings ops;  // retention, limits, shutdown (ops_settings.hpp)
 
     // The replication slot the service streams, and the prefix of the electric_shapes shapes it
     // owns: both derived from the stream id, so two services on one database never share either.

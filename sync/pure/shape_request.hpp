@@ -29,6 +29,7 @@ struct ShapeRequest {
     std::string log = "full";
     std::string secret;  // secret or api_secret
     bool has_secret = false;
+    std::string request_id;  // set by the HTTP layer: shape events name the request that caused them
 };
 
 struct ShapeRequestOutcome {

@@ -22,6 +22,7 @@ struct StreamMessage {
     uint64_t op_position = 0;
     uint64_t xid = 0;  // txids[0]: a 32-bit transaction id
     std::string client_json;  // the message for clients (rows only)
+    int64_t commit_unix_us = 0;  // commit: its commit_time (Unix µs), 0 when absent or unreadable
     // snapshot-end
     uint64_t xmin = 0, xmax = 0;
     std::vector<uint64_t> xip;

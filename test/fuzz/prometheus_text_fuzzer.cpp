@@ -5,6 +5,7 @@
 // and read back, by a parser written here, as exactly what was given; and each kind of invalid
 // call (bad metric or label name, counter not named *_total, a second declaration, a repeated
 // label set, an undeclared family) must be refused: a builder that refuses everything fails.
+// Histograms with any bounds and counts are refused or written as well-formed sample lines.
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
@@ -292,9 +293,25 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (int s = 0; s < steps; s++) {
         const std::string &name = names[provider.ConsumeIntegralInRange(0, 2)];
         try {
-            if (provider.ConsumeBool()) {
-                auto type = static_cast<prom::Type>(provider.ConsumeIntegralInRange(0, 2));
+            int action = provider.ConsumeIntegralInRange(0, 2);
+            if (action == 0) {
+                auto type = static_cast<prom::Type>(provider.ConsumeIntegralInRange(0, 3));
                 builder.declare(name, type, provider.ConsumeRandomLengthString(40));
+            } else if (action == 1) {
+                // A histogram with any bounds and counts: refused, or well-formed sample lines.
+                std::vector<double> bounds;
+                std::vector<uint64_t> counts;
+                for (int b = provider.ConsumeIntegralInRange(0, 4); b > 0; b--) {
+                    bounds.push_back(provider.ConsumeFloatingPoint<double>());
+                    counts.push_back(provider.ConsumeIntegralInRange<uint64_t>(0, 100));
+                }
+                if (provider.ConsumeBool() && !counts.empty())
+                    counts.pop_back();
+                prom::Labels labels;
+                if (provider.ConsumeBool())
+                    labels.emplace_back(provider.ConsumeBool() ? "le" : "route", provider.ConsumeRandomLengthString(20));
+                builder.add_histogram(name, labels, bounds, counts, provider.ConsumeFloatingPoint<double>(),
+                                      provider.ConsumeIntegralInRange<uint64_t>(0, 200));
             } else {
                 prom::Labels labels;
                 int count = provider.ConsumeIntegralInRange(0, 3);

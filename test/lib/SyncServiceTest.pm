@@ -31,7 +31,7 @@ sub npm_modules
     return $modules;
 }
 
-# Starts the service on node's database; returns { handle, log, port, base }. Its stderr (JSON
+# Starts the service on node's database (args: more flags); returns { handle, log, port, base }. Its stderr (JSON
 # log lines) goes to the file $service->{log} (appended to across restarts; IPC::Run fills a
 # scalar only when the test pumps it).
 sub start_sync_service
@@ -40,8 +40,8 @@ sub start_sync_service
     my $log = $opts{log} // "$opts{storage}.log";
     my $port = $opts{port} // PostgreSQL::Test::Cluster::get_free_port();
     my @cmd = ('electric-shapes-sync', '--database-url', $node->connstr('postgres'), '--port', $port,
-        '--storage-dir', $opts{storage}, '--insecure', '--long-poll-timeout', $opts{long_poll} // 3000);
-    push @cmd, @{ $opts{args} } if $opts{args};    # e.g. --secret, --jwt-secret
+        '--storage-dir', $opts{storage}, '--insecure', '--long-poll-timeout', $opts{long_poll} // 3000,
+        @{ $opts{args} // [] });    # e.g. --secret, --jwt-secret
     my $handle = IPC::Run::start(\@cmd, '>>', $log, '2>>', $log);
     push @children, $handle;
     return { handle => $handle, log => $log, port => $port, base => "http://127.0.0.1:$port" };

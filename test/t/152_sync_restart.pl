@@ -51,7 +51,7 @@ sub converge
         "whole-table shape equals its query $what");
 }
 sub handle_of { my ($name) = @_; my $h = client_file($client, "$name.handle"); chomp $h; return $h; }
-sub creations { return scalar(() = service_log($service) =~ /"message":"creating shape"/g); }
+sub creations { return scalar(() = service_log($service) =~ /"message":"shape created"/g); }
 
 sub start_writer
 {
@@ -90,7 +90,7 @@ close $fh;
 usleep(500_000);    # the writer goes on while the service is down
 $service = start_sync_service($node, storage => $storage, port => $service->{port});
 ok(wait_healthy($service), 'the restarted service streams');
-like(service_log($service), qr/"message":"restored shape","handle":"\Q$handle{all}\E"/, 'it restored the shapes');
+like(service_log($service), qr/"message":"shape restored","event":"restored","shape_handle":"\Q$handle{all}\E"/, 'it restored the shapes');
 my $restored = slurp_file($log_file);
 is(substr($restored, 0, length($complete)), $complete, 'the log kept its whole lines');
 unlike($restored, qr/torn/, 'and lost the torn one');

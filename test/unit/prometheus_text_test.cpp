@@ -124,3 +124,33 @@ TEST(PrometheusText, RefusesBadInput)
 }
 
 }  // namespace
+
+TEST(PrometheusText, HistogramHasCumulativeBucketsSumAndCount)
+{
+    TextBuilder b;
+    b.declare("es_latency_seconds", Type::Histogram, "Latency.");
+    b.add_histogram("es_latency_seconds", {{"route", "shape"}}, {0.005, 0.25}, {1, 3}, 1.5, 4);
+    EXPECT_EQ(b.text(),
+              "# HELP es_latency_seconds Latency.\n"
+              "# TYPE es_latency_seconds histogram\n"
+              "es_latency_seconds_bucket{route=\"shape\",le=\"0.005\"} 1\n"
+              "es_latency_seconds_bucket{route=\"shape\",le=\"0.25\"} 3\n"
+              "es_latency_seconds_bucket{route=\"shape\",le=\"+Inf\"} 4\n"
+              "es_latency_seconds_sum{route=\"shape\"} 1.5\n"
+              "es_latency_seconds_count{route=\"shape\"} 4\n");
+}
+
+TEST(PrometheusText, HistogramRefusesBadBuckets)
+{
+    TextBuilder b;
+    b.declare("es_h", Type::Histogram, "h");
+    b.declare("es_g", Type::Gauge, "g");
+    EXPECT_THROW(b.add_histogram("es_g", {}, {1}, {1}, 1, 1), std::invalid_argument);
+    EXPECT_THROW(b.add_histogram("es_h", {}, {1, 2}, {1}, 1, 1), std::invalid_argument);
+    EXPECT_THROW(b.add_histogram("es_h", {}, {2, 1}, {1, 1}, 1, 1), std::invalid_argument);
+    EXPECT_THROW(b.add_histogram("es_h", {}, {1, 2}, {2, 1}, 1, 2), std::invalid_argument);
+    EXPECT_THROW(b.add_histogram("es_h", {}, {1}, {3}, 1, 2), std::invalid_argument);
+    EXPECT_THROW(b.add_histogram("es_h", {{"le", "x"}}, {1}, {1}, 1, 1), std::invalid_argument);
+    EXPECT_NO_THROW(b.add_histogram("es_h", {}, {1}, {1}, 1, 1));
+    EXPECT_THROW(b.add_histogram("es_h", {}, {1}, {1}, 1, 1), std::invalid_argument);  // same labels twice
+}

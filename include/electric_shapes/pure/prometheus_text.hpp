@@ -14,7 +14,7 @@
 
 namespace es::prometheus {
 
-enum class Type { Counter, Gauge, Untyped };
+enum class Type { Counter, Gauge, Untyped, Histogram };
 
 using Labels = std::vector<std::pair<std::string, std::string>>;
 
@@ -44,6 +44,14 @@ public:
     void add(std::string_view family, const Labels &labels, double value);
     void add(std::string_view family, const Labels &labels, int64_t value);
 
+    // Adds one histogram of a declared Histogram family: a <name>_bucket sample per upper bound
+    // (cumulative counts, bounds increasing, the +Inf bucket added here with count), then
+    // <name>_sum and <name>_count. Throws std::invalid_argument for a family of another type,
+    // bounds and counts of different lengths, decreasing bounds or counts, a last count above
+    // count, or a label named "le".
+    void add_histogram(std::string_view family, const Labels &labels, const std::vector<double> &upper_bounds,
+                       const std::vector<uint64_t> &cumulative_counts, double sum, uint64_t count);
+
     // The exposition: every declared family in declaration order, then a final line feed.
     std::string text() const;
 
@@ -56,7 +64,8 @@ private:
         std::set<std::string> label_sets;  // formatted label sets already present
     };
     Family &family_for(std::string_view name);
-    void add_formatted(std::string_view family, const Labels &labels, const std::string &value);
+    void add_formatted(std::string_view family, const Labels &labels, const std::string &value,
+                       std::string_view suffix = {});
 
     std::vector<Family> families_;
     std::map<std::string, size_t, std::less<>> index_;
