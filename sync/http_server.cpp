@@ -17,6 +17,7 @@
 #include "sync/pure/etag.hpp"
 #include "sync/pure/shape_request.hpp"
 #include "sync/shapes.hpp"
+#include "sync/sse_session.hpp"
 
 namespace es::sync {
 
@@ -175,9 +176,17 @@ private:
             shapes_.handle_delete(*parsed.request, std::move(reply));
             return;
         }
-        if (parsed.request->live_sse || parsed.request->log != "full") {
-            reply(invalid_request(parsed.request->live_sse ? "live_sse" : "log",
-                                  "is not supported by this server yet"));
+        if (parsed.request->log != "full") {
+            reply(invalid_request("log", "is not supported by this server yet"));
+            return;
+        }
+        if (parsed.request->live_sse && method == http::verb::get) {
+            HeaderList cors = {{"access-control-allow-origin", origin.empty() ? "*" : origin},
+                               {"access-control-allow-methods", "GET, POST, HEAD, DELETE, OPTIONS"},
+                               {"access-control-expose-headers", kExposedHeaders},
+                               {"electric-server", "electric-shapes-sync"}};
+            serve_sse(shapes_, config_, *parsed.request, std::move(cors), std::move(reply),
+                      [self = shared_from_this()]() { return std::move(self->stream_); });
             return;
         }
         shapes_.handle_get(*parsed.request, std::move(reply));

@@ -15,6 +15,7 @@
 #include "sync/log.hpp"
 #include "sync/pg_connection.hpp"
 #include "sync/pure/live_cursor.hpp"
+#include "sync/pure/sse.hpp"
 #include "sync/pure/where_params.hpp"
 
 namespace es::sync {
@@ -359,7 +360,7 @@ void Shapes::serve(const ShapePtr &shape, const ShapeRequest &request, Responder
     try {
         if (!request.offset.before_all && !request.offset_now) {
             LogOffset last = shape->log->last_offset();
-            if (last < request.offset) {
+            if (last < request.offset && !is_sse_resume_offset(request.offset, last, durable_lsn_)) {
                 respond(invalid_request("offset", "out of bounds for this shape"));
                 return;
             }
@@ -401,6 +402,8 @@ Response Shapes::shape_response(const ShapePtr &shape, const ShapeRequest &reque
         has_data = !messages.empty();
         offset = last;
         uint64_t seen = std::max(last_seen_lsn_, offset.op == LogOffset::kInf ? 0 : offset.tx);
+        if (request.live_sse)  // an SSE client resumes from "<seen>_0" (see pure/sse.hpp)
+            seen = sse_resume_lsn(shape->log->last_offset(), durable_lsn_);
         r.body = "[" + messages + (messages.empty() ? "" : ",") + up_to_date_message(seen) + "]";
         r.set("electric-up-to-date", "");
         r.set("cache-control", request.live ? "public, max-age=5, stale-while-revalidate=5"

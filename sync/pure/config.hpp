@@ -23,6 +23,10 @@ struct Config {
     std::string secret;  // empty: none (then insecure is true)
     bool insecure = false;
     uint32_t long_poll_timeout_ms = 20000;
+    // Electric's defaults: an SSE response ends after 60 s (caches collapse requests, clients
+    // reconnect), with a comment after 21 s of silence.
+    uint32_t sse_timeout_ms = 60000;
+    uint32_t sse_keepalive_interval_ms = 21000;
     LogLevel log_level = LogLevel::Info;
 
     // The replication slot the service streams, and the prefix of the electric_shapes shapes it

@@ -40,7 +40,8 @@ sub start_sync_service
     my $log = $opts{log} // "$opts{storage}.log";
     my $port = $opts{port} // PostgreSQL::Test::Cluster::get_free_port();
     my @cmd = ('electric-shapes-sync', '--database-url', $node->connstr('postgres'), '--port', $port,
-        '--storage-dir', $opts{storage}, '--insecure', '--long-poll-timeout', $opts{long_poll} // 3000);
+        '--storage-dir', $opts{storage}, '--insecure', '--long-poll-timeout', $opts{long_poll} // 3000,
+        @{ $opts{args} // [] });
     my $handle = IPC::Run::start(\@cmd, '>>', $log, '2>>', $log);
     push @children, $handle;
     return { handle => $handle, log => $log, port => $port, base => "http://127.0.0.1:$port" };
