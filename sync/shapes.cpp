@@ -38,6 +38,7 @@ struct Shapes::Shape {
     bool deleted = false;         // when Gone: dropped by DELETE /v1/shape
     CreationResult failure;
     std::list<std::shared_ptr<Waiter>> waiters;
+    std::vector<uint64_t> snapshot_chunks;  // snapshot_chunk_bounds, once a client asked
 };
 
 struct Shapes::Waiter {
@@ -146,7 +147,7 @@ void Shapes::restore()
         shape->bounds.xmax = meta["xmax"].get<uint64_t>();
         for (uint64_t x : meta["xip"])
             shape->bounds.xip.insert(x);
-        shape->log = std::make_unique<ShapeLog>(dir);
+        shape->log = std::make_unique<ShapeLog>(dir, config_.chunk_bytes_threshold);
         shape->last_appended = shape->log->last_offset();
         shape->state = Shape::State::Ready;
         owned.erase(shape->name);
@@ -207,7 +208,7 @@ void Shapes::finish_creation(const ShapePtr &shape, CreationResult result)
     try {
         shape->bounds = result.bounds;
         shape->schema_json = result.schema_json;
-        shape->log = std::make_unique<ShapeLog>(shape->dir);
+        shape->log = std::make_unique<ShapeLog>(shape->dir, config_.chunk_bytes_threshold);
         for (const Staged &m : shape->pending) {
             if (visible_in_snapshot(shape->bounds, m.xid) || !(shape->last_appended < m.offset))
                 continue;
@@ -390,22 +391,41 @@ Response Shapes::shape_response(const ShapePtr &shape, const ShapeRequest &reque
         r.body = "[" + up_to_date_message(seen) + "]";
         r.set("electric-up-to-date", "");
         r.set("cache-control", "public, max-age=60, stale-while-revalidate=300");
-    } else if (request.offset.before_all) {
-        std::string rows = read_snapshot_messages(shape->dir);
-        r.body = "[" + rows + (rows.empty() ? "" : ",") + snapshot_end_message(shape->bounds) + "]";
-        offset = LogOffset::snapshot_end();
+    } else if (request.offset.before_all || (request.offset.tx == 0 && request.offset.op != LogOffset::kInf)) {
+        // The snapshot, one chunk per response: -1 is chunk 0, "0_k" asks for chunk k + 1; the
+        // last chunk ends with snapshot-end at 0_inf (a snapshot of one chunk: -1 -> 0_inf).
+        if (shape->snapshot_chunks.empty())
+            shape->snapshot_chunks = snapshot_chunk_bounds(shape->dir, config_.chunk_bytes_threshold);
+        size_t chunks = shape->snapshot_chunks.size() - 1;
+        size_t k = request.offset.before_all ? 0 : static_cast<size_t>(request.offset.op) + 1;
+        if (k >= chunks)
+            return invalid_request("offset", "out of bounds for this shape");
+        std::string rows = read_snapshot_messages(shape->dir, shape->snapshot_chunks[k], shape->snapshot_chunks[k + 1]);
+        bool last_chunk = k + 1 == chunks;
+        r.body = "[" + rows;
+        if (last_chunk)
+            r.body += (rows.empty() ? "" : ",") + snapshot_end_message(shape->bounds);
+        r.body += "]";
+        offset = last_chunk ? LogOffset::snapshot_end() : LogOffset::at(0, k);
         has_data = true;
-        r.set("cache-control", "public, max-age=604800, s-maxage=3600, stale-while-revalidate=2629746");
+        r.set("cache-control", request.offset.before_all
+                                   ? "public, max-age=604800, s-maxage=3600, stale-while-revalidate=2629746"
+                                   : "public, max-age=60, stale-while-revalidate=300");
     } else {
         LogOffset last = request.offset;
         std::string messages = shape->log->read_after(request.offset, last);
         has_data = !messages.empty();
         offset = last;
-        uint64_t seen = std::max(last_seen_lsn_, offset.op == LogOffset::kInf ? 0 : offset.tx);
-        if (request.live_sse)  // an SSE client resumes from "<seen>_0" (see pure/sse.hpp)
-            seen = sse_resume_lsn(shape->log->last_offset(), durable_lsn_);
-        r.body = "[" + messages + (messages.empty() ? "" : ",") + up_to_date_message(seen) + "]";
-        r.set("electric-up-to-date", "");
+        r.body = "[" + messages;
+        if (last == shape->log->last_offset() || !has_data) {
+            // At the log's end: up to date. A chunk before the end is not (the client asks on).
+            uint64_t seen = std::max(last_seen_lsn_, offset.op == LogOffset::kInf ? 0 : offset.tx);
+            if (request.live_sse)  // an SSE client resumes from "<seen>_0" (see pure/sse.hpp)
+                seen = sse_resume_lsn(shape->log->last_offset(), durable_lsn_);
+            r.body += (messages.empty() ? "" : ",") + up_to_date_message(seen);
+            r.set("electric-up-to-date", "");
+        }
+        r.body += "]";
         r.set("cache-control", request.live ? "public, max-age=5, stale-while-revalidate=5"
                                             : "public, max-age=60, stale-while-revalidate=300");
     }

@@ -38,6 +38,9 @@ const Setting kSettings[] = {
      "milliseconds a live_sse response stays open before the client reconnects (default 60000)"},
     {"ELECTRIC_SSE_KEEPALIVE_INTERVAL", "--sse-keepalive-interval", false,
      "milliseconds of silence after which a live_sse response gets a keep-alive comment (default 21000)"},
+    {"ELECTRIC_SHAPE_CHUNK_BYTES_THRESHOLD", "--chunk-bytes-threshold", false,
+     "bytes of messages a response holds at most (one chunk; a larger message is a chunk alone) "
+     "(default 10485760)"},
     {"LOG_LEVEL", "--log-level", false, "debug, info, warning or error (default info)"},
 };
 
@@ -235,6 +238,15 @@ ConfigOutcome parse_config(const std::vector<std::string> &args, const EnvLookup
             }
             *field = static_cast<uint32_t>(*ms);
         }
+    }
+    if ((v = find("ELECTRIC_SHAPE_CHUNK_BYTES_THRESHOLD"))) {
+        auto bytes = parse_uint(*v, 1, 1073741824);
+        if (!bytes) {
+            outcome.error = bad(setting("ELECTRIC_SHAPE_CHUNK_BYTES_THRESHOLD"), *v,
+                                "expected bytes from 1 to 1073741824");
+            return outcome;
+        }
+        config.chunk_bytes_threshold = *bytes;
     }
     if ((v = find("LOG_LEVEL"))) {
         std::string level = lower(*v);
