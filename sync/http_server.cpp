@@ -176,10 +176,6 @@ private:
             shapes_.handle_delete(*parsed.request, std::move(reply));
             return;
         }
-        if (parsed.request->log != "full") {
-            reply(invalid_request("log", "is not supported by this server yet"));
-            return;
-        }
         if (parsed.request->live_sse && method == http::verb::get) {
             HeaderList cors = {{"access-control-allow-origin", origin.empty() ? "*" : origin},
                                {"access-control-allow-methods", "GET, POST, HEAD, DELETE, OPTIONS"},

@@ -141,6 +141,7 @@ void Shapes::restore()
         if (!d["columns"].is_null())
             shape->definition.columns = d["columns"].get<std::vector<std::string>>();
         shape->definition.replica = d["replica"].get<std::string>();
+        shape->definition.log = d.value("log", std::string("full"));
         shape->key = shape->definition.key();
         shape->schema_json = meta["schema"].get<std::string>();
         shape->bounds.xmin = meta["xmin"].get<uint64_t>();
@@ -257,6 +258,7 @@ void Shapes::resolve(const ShapeRequest &request, Responder respond,
     }
     definition.columns = request.columns;
     definition.replica = request.replica;
+    definition.log = request.log;
     auto known = tables_.find(request.table);
     if (known != tables_.end()) {
         definition.table = known->second;
@@ -391,6 +393,12 @@ Response Shapes::shape_response(const ShapePtr &shape, const ShapeRequest &reque
         r.body = "[" + up_to_date_message(seen) + "]";
         r.set("electric-up-to-date", "");
         r.set("cache-control", "public, max-age=60, stale-while-revalidate=300");
+    } else if (request.offset.before_all && shape->definition.log == "changes_only") {
+        // No rows: the client starts at the log's current end (snapshot-end still gives the
+        // snapshot the log starts after, as Electric's changes_only initial response does).
+        r.body = "[" + snapshot_end_message(shape->bounds) + "]";
+        offset = shape->log->last_offset();
+        r.set("cache-control", "public, max-age=604800, s-maxage=3600, stale-while-revalidate=2629746");
     } else if (request.offset.before_all || (request.offset.tx == 0 && request.offset.op != LogOffset::kInf)) {
         // The snapshot, one chunk per response: -1 is chunk 0, "0_k" asks for chunk k + 1; the
         // last chunk ends with snapshot-end at 0_inf (a snapshot of one chunk: -1 -> 0_inf).
