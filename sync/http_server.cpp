@@ -129,7 +129,7 @@ private:
             return;
         }
         if (method != http::verb::get && method != http::verb::head &&
-            !(method == http::verb::delete_ && shape_path)) {
+            !((method == http::verb::delete_ || method == http::verb::post) && shape_path)) {
             reply(json_error(405, "{\"message\":\"Method not allowed\"}"));
             return;
         }
@@ -175,6 +175,14 @@ private:
                         parsed.request->handle = v;
             shapes_.handle_delete(*parsed.request, std::move(reply));
             return;
+        }
+        if (method == http::verb::post) {  // a subset snapshot, its parameters in the body
+            SubsetOutcome subset = parse_subset_body(request_.body());
+            if (!subset.subset) {
+                reply(invalid_request("subset", subset.field + " " + subset.error));
+                return;
+            }
+            parsed.request->subset = std::move(subset.subset);
         }
         if (parsed.request->live_sse && method == http::verb::get) {
             HeaderList cors = {{"access-control-allow-origin", origin.empty() ? "*" : origin},

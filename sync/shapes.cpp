@@ -4,6 +4,7 @@
 #include <boost/asio/post.hpp>
 
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <algorithm>
 #include <fstream>
@@ -17,6 +18,7 @@
 #include "sync/pure/live_cursor.hpp"
 #include "sync/pure/sse.hpp"
 #include "sync/pure/where_params.hpp"
+#include "sync/subset_snapshot.hpp"
 
 namespace es::sync {
 
@@ -360,6 +362,10 @@ void Shapes::serve(const ShapePtr &shape, const ShapeRequest &request, Responder
     case Shape::State::Ready:
         break;
     }
+    if (request.subset) {
+        serve_subset(shape, request, std::move(respond));
+        return;
+    }
     try {
         if (!request.offset.before_all && !request.offset_now) {
             LogOffset last = shape->log->last_offset();
@@ -377,6 +383,46 @@ void Shapes::serve(const ShapePtr &shape, const ShapeRequest &request, Responder
         log::error("could not read shape log", "\"handle\":" + log::quote(shape->handle) + ",\"error\":" + log::quote(e.what()));
         respond(json_error(500, "{\"error\":\"Internal server error\"}"));
     }
+}
+
+void Shapes::serve_subset(const ShapePtr &shape, const ShapeRequest &request, Responder respond)
+{
+    // The response's offset: the client's own, or for a client without one yet (-1, now) the
+    // log's end now, before the subset's snapshot is taken, so that every change up to it is in
+    // that snapshot and every change after it comes through the log.
+    LogOffset offset =
+        request.offset.before_all || request.offset_now ? shape->log->last_offset() : request.offset;
+    static std::mt19937 rng(std::random_device{}());
+    uint32_t mark = std::uniform_int_distribution<uint32_t>(1, INT32_MAX)(rng);
+    std::string name = config_.shape_prefix() + "subset-" + std::to_string(++subsets_);
+    asio::post(workers_, [this, shape, name, mark, offset, url = config_.database_url, definition = shape->definition,
+                          subset = *request.subset, respond = std::move(respond)]() mutable {
+        SubsetResult result = query_subset(url, name, definition, subset, mark);
+        asio::post(io_, [shape, offset, result = std::move(result), respond = std::move(respond)]() mutable {
+            if (!result.ok && result.server_error) {
+                Response r = json_error(503, nlohmann::json({{"message", "Unable to read the subset: " + result.error}})
+                                                 .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+                r.set("retry-after", "1");
+                respond(std::move(r));
+                return;
+            }
+            if (!result.ok) {
+                nlohmann::json body = {{"message", "Invalid request"},
+                                       {"errors", {{"subset", {{result.error_field, result.error}}}}}};
+                respond(json_error(400, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)));
+                return;
+            }
+            Response r;
+            r.set("content-type", "application/json");
+            r.set("cache-control", "no-cache");
+            r.set("electric-snapshot", "true");
+            r.set("electric-handle", shape->handle);
+            r.set("electric-schema", shape->schema_json);
+            r.set("electric-offset", offset.str());
+            r.body = std::move(result.body);
+            respond(std::move(r));
+        });
+    });
 }
 
 Response Shapes::shape_response(const ShapePtr &shape, const ShapeRequest &request) const
