@@ -369,7 +369,7 @@ void Shapes::serve(const ShapePtr &shape, const ShapeRequest &request, Responder
     try {
         if (!request.offset.before_all && !request.offset_now) {
             LogOffset last = shape->log->last_offset();
-            if (last < request.offset && !is_sse_resume_offset(request.offset, last, durable_lsn_)) {
+            if (last < request.offset && !is_sse_resume_offset(request.offset, last)) {
                 respond(invalid_request("offset", "out of bounds for this shape"));
                 return;
             }
@@ -475,7 +475,7 @@ Response Shapes::shape_response(const ShapePtr &shape, const ShapeRequest &reque
             // At the log's end: up to date. A chunk before the end is not (the client asks on).
             uint64_t seen = std::max(last_seen_lsn_, offset.op == LogOffset::kInf ? 0 : offset.tx);
             if (request.live_sse)  // an SSE client resumes from "<seen>_0" (see pure/sse.hpp)
-                seen = sse_resume_lsn(shape->log->last_offset(), durable_lsn_);
+                seen = sse_resume_lsn(shape->log->last_offset());
             r.body += (messages.empty() ? "" : ",") + up_to_date_message(seen);
             r.set("electric-up-to-date", "");
         }

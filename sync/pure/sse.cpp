@@ -1,8 +1,6 @@
 // SSE framing and resume offsets (see sse.hpp).
 #include "sync/pure/sse.hpp"
 
-#include <algorithm>
-
 namespace es::sync {
 
 std::optional<std::vector<std::string_view>> json_array_elements(std::string_view array)
@@ -74,15 +72,14 @@ std::optional<std::string> sse_data_frames(std::string_view array)
     return out;
 }
 
-uint64_t sse_resume_lsn(const LogOffset &last, uint64_t durable_lsn)
+uint64_t sse_resume_lsn(const LogOffset &last)
 {
-    // For 0_inf (no stream message yet) this is 1: every real commit LSN is above it.
-    return std::max(durable_lsn, last.tx + 1);
+    return last.tx + 1;
 }
 
-bool is_sse_resume_offset(const LogOffset &offset, const LogOffset &last, uint64_t durable_lsn)
+bool is_sse_resume_offset(const LogOffset &offset, const LogOffset &last)
 {
-    return !offset.before_all && offset.op == 0 && last < offset && offset.tx <= sse_resume_lsn(last, durable_lsn);
+    return offset == LogOffset::at(sse_resume_lsn(last), 0);
 }
 
 }  // namespace es::sync

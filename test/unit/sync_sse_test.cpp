@@ -34,17 +34,15 @@ TEST(SyncSse, ResumePositionIsPastTheLastMessageOnly)
 {
     // The last message of a commit at LSN 500 (op 3): "500_0" would repeat ops 1..3.
     LogOffset last = LogOffset::at(500, 3);
-    EXPECT_EQ(sse_resume_lsn(last, 0), 501u);
-    EXPECT_EQ(sse_resume_lsn(last, 620), 620u);  // the durable end of a later commit
-    EXPECT_EQ(sse_resume_lsn(LogOffset::snapshot_end(), 0), 1u);
-    EXPECT_TRUE(last < LogOffset::at(sse_resume_lsn(last, 620), 0));
+    EXPECT_EQ(sse_resume_lsn(last), 501u);
+    EXPECT_TRUE(last < LogOffset::at(sse_resume_lsn(last), 0));
+    EXPECT_EQ(sse_resume_lsn(LogOffset::snapshot_end()), 1u);
 
-    EXPECT_TRUE(is_sse_resume_offset(LogOffset::at(501, 0), last, 0));
-    EXPECT_TRUE(is_sse_resume_offset(LogOffset::at(620, 0), last, 620));
-    EXPECT_FALSE(is_sse_resume_offset(LogOffset::at(621, 0), last, 620));  // past what was processed
-    EXPECT_FALSE(is_sse_resume_offset(LogOffset::at(600, 1), last, 620));  // not an SSE resume form
-    EXPECT_FALSE(is_sse_resume_offset(LogOffset::at(400, 0), last, 620));  // within the log: not "past"
-    EXPECT_TRUE(is_sse_resume_offset(LogOffset::at(1, 0), LogOffset::snapshot_end(), 0));
+    EXPECT_TRUE(is_sse_resume_offset(LogOffset::at(501, 0), last));
+    EXPECT_FALSE(is_sse_resume_offset(LogOffset::at(502, 0), last));  // past the shape's end
+    EXPECT_FALSE(is_sse_resume_offset(LogOffset::at(501, 1), last));  // not an SSE resume form
+    EXPECT_FALSE(is_sse_resume_offset(LogOffset::at(400, 0), last));  // within the log
+    EXPECT_TRUE(is_sse_resume_offset(LogOffset::at(1, 0), LogOffset::snapshot_end()));
 }
 
 }  // namespace
