@@ -221,7 +221,8 @@ private:
         ending_ = true;
         timeout_.cancel();
         keepalive_.cancel();
-        queue_.clear();
+        // The queue stays: a write in progress still refers to its front until it completes
+        // (aborted by the close).
         boost::system::error_code ignored;
         stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
         stream_.close();
