@@ -20,6 +20,7 @@
 #include "sync/pure/shape_request.hpp"
 #include "sync/request_log.hpp"
 #include "sync/shapes.hpp"
+#include "sync/sse_session.hpp"
 #include "sync/user_access.hpp"
 
 namespace es::sync {
@@ -36,7 +37,7 @@ constexpr size_t kMaxHeaderBytes = 64 * 1024;  // a where clause travels in the 
 
 const char *kExposedHeaders =
     "electric-cursor,electric-handle,electric-has-data,electric-offset,electric-schema,electric-up-to-date,"
-    "electric-internal-known-error,retry-after";
+    "electric-internal-known-error,retry-after,x-request-id";
 
 bool secret_matches(const std::string &given, const std::string &expected)
 {
@@ -150,7 +151,7 @@ private:
             return;
         }
         if (method != http::verb::get && method != http::verb::head &&
-            !(method == http::verb::delete_ && shape_path)) {
+            !((method == http::verb::delete_ || method == http::verb::post) && shape_path)) {
             reply(json_error(405, "{\"message\":\"Method not allowed\"}"));
             return;
         }
@@ -230,13 +231,30 @@ private:
             reply(overloaded_response(initial));
             return;
         }
-        if (parsed.request->live) {
+        if (parsed.request->live && !parsed.request->live_sse) {  // an SSE stream leaves the session
             live_ = true;
             metrics::live_request_started();
         }
-        if (parsed.request->live_sse || parsed.request->log != "full") {
-            reply(invalid_request(parsed.request->live_sse ? "live_sse" : "log",
-                                  "is not supported by this server yet"));
+        if (method == http::verb::post) {  // a subset snapshot, its parameters in the body
+            SubsetOutcome subset = parse_subset_body(request_.body());
+            if (!subset.subset) {
+                reply(invalid_request("subset", subset.field + " " + subset.error));
+                return;
+            }
+            parsed.request->subset = std::move(subset.subset);
+        }
+        if (parsed.request->live_sse && user) {
+            // A user's live request is a long-poll, so that a lost access ends it (user_access.hpp).
+            reply(invalid_request("live_sse", "is not available with a bearer token; users' live requests are long-polls"));
+            return;
+        }
+        if (parsed.request->live_sse && method == http::verb::get) {
+            HeaderList cors = {{"access-control-allow-origin", origin.empty() ? "*" : origin},
+                               {"access-control-allow-methods", "GET, POST, HEAD, DELETE, OPTIONS"},
+                               {"access-control-expose-headers", kExposedHeaders},
+                               {"electric-server", "electric-shapes-sync"}};
+            serve_sse(shapes_, config_, *parsed.request, std::move(cors), std::move(reply),
+                      [self = shared_from_this()]() { return std::move(self->stream_); });
             return;
         }
         if (user) {

@@ -56,6 +56,40 @@ std::string schema_json(PgConnection &conn, const std::string &oid, const std::s
     return schema.dump();
 }
 
+// A changes_only shape: no rows (an empty snapshot file), and the snapshot current once the
+// shape exists as the bounds, so that exactly the transactions the plugin streams for the shape
+// and this snapshot does not see are its log (as for a full shape; Electric also takes the
+// snapshot and skips only the rows).
+SnapshotBounds write_empty_snapshot(PgConnection &conn, const std::string &dir)
+{
+    std::string path = dir + "/snapshot.jsonl";
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0 || ::fsync(fd) != 0) {
+        int saved = errno;
+        if (fd >= 0)
+            ::close(fd);
+        throw StorageError("could not create \"" + path + "\": " + std::strerror(saved));
+    }
+    ::close(fd);
+    auto result = conn.exec(
+        "SELECT pg_catalog.pg_snapshot_xmin(s)::pg_catalog.text, pg_catalog.pg_snapshot_xmax(s)::pg_catalog.text, "
+        "       ARRAY(SELECT pg_catalog.pg_snapshot_xip(s))::pg_catalog.text[]::pg_catalog.text "
+        "  FROM pg_catalog.pg_current_snapshot() AS s",
+        {});
+    SnapshotBounds bounds;
+    bounds.xmin = std::stoull(PQgetvalue(result.get(), 0, 0));
+    bounds.xmax = std::stoull(PQgetvalue(result.get(), 0, 1));
+    std::string xip = PQgetvalue(result.get(), 0, 2);  // {1,2,3}
+    for (size_t i = 1; i + 1 < xip.size();) {
+        size_t comma = xip.find(',', i);
+        if (comma == std::string::npos)
+            comma = xip.size() - 1;
+        bounds.xip.insert(std::stoull(xip.substr(i, comma - i)));
+        i = comma + 1;
+    }
+    return bounds;
+}
+
 // Streams shape_snapshot's rows into dir/snapshot.jsonl (row by row: a large shape never sits
 // in memory), fsyncs it, and returns the snapshot-end bounds.
 SnapshotBounds write_snapshot(PgConnection &conn, const std::string &name, const std::string &dir, uint64_t &rows)
@@ -128,6 +162,8 @@ std::string ShapeDefinition::key() const
 {
     nlohmann::json k = {table, where ? nlohmann::json(*where) : nlohmann::json(),
                         columns ? nlohmann::json(*columns) : nlohmann::json(), replica};
+    if (log != "full")  // full shapes keep the key they had before log modes existed
+        k.push_back(log);
     return k.dump();
 }
 
@@ -136,6 +172,7 @@ std::string ShapeDefinition::to_json() const
     nlohmann::json j = {{"table", table}, {"replica", replica}};
     j["where"] = where ? nlohmann::json(*where) : nlohmann::json();
     j["columns"] = columns ? nlohmann::json(*columns) : nlohmann::json();
+    j["log"] = log;
     return j.dump();
 }
 
@@ -214,7 +251,8 @@ CreationResult create_shape_with_snapshot(const std::string &database_url, const
         result.schema_json = schema_json(*conn, oid, name);
         if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
             throw StorageError("could not create directory \"" + dir + "\": " + std::strerror(errno));
-        result.bounds = write_snapshot(*conn, name, dir, result.rows);
+        result.bounds = definition.log == "changes_only" ? write_empty_snapshot(*conn, dir)
+                                                          : write_snapshot(*conn, name, dir, result.rows);
         nlohmann::json meta = {{"handle", handle},
                                {"name", name},
                                {"definition", nlohmann::json::parse(definition.to_json())},

@@ -19,6 +19,9 @@ struct ShapeDefinition {
     std::optional<std::string> where;
     std::optional<std::vector<std::string>> columns;
     std::string replica = "default";
+    // "changes_only" (Electric's log mode, part of the shape's identity): no initial rows, the
+    // log from the shape's creation on; else "full".
+    std::string log = "full";
 
     // Equal for requests that must share a shape.
     std::string key() const;

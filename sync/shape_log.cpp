@@ -1,6 +1,7 @@
 // Shape log files (see shape_log.hpp).
 #include "sync/shape_log.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
@@ -95,7 +96,7 @@ void write_file_atomically(const std::string &path, const std::string &text)
     fsync_directory(path.substr(0, path.rfind('/')));
 }
 
-ShapeLog::ShapeLog(const std::string &dir) : path_(dir + "/log.jsonl")
+ShapeLog::ShapeLog(const std::string &dir, uint64_t chunk_bytes) : path_(dir + "/log.jsonl"), chunks_(chunk_bytes)
 {
     fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (fd_ < 0)
@@ -127,7 +128,7 @@ void ShapeLog::load()
         LogOffset offset = LogOffset::at(message->lsn, message->op_position);
         if (!entries_.empty() && !(entries_.back().offset < offset))
             break;
-        entries_.push_back({offset, position, static_cast<uint32_t>(newline - position)});
+        add_entry({offset, position, static_cast<uint32_t>(newline - position)});
         position = newline + 1;
     }
     if (position < size) {
@@ -143,9 +144,16 @@ void ShapeLog::append(const LogOffset &offset, const std::string &json)
     std::string line = json + "\n";
     if (::pwrite(fd_, line.data(), line.size(), static_cast<off_t>(end_)) != static_cast<ssize_t>(line.size()))
         fail("could not write", path_);
-    entries_.push_back({offset, end_, static_cast<uint32_t>(json.size())});
+    add_entry({offset, end_, static_cast<uint32_t>(json.size())});
     end_ += line.size();
     pending_++;
+}
+
+void ShapeLog::add_entry(const Entry &entry)
+{
+    if (chunks_.starts_chunk(uint64_t(entry.length) + 1))  // the message and its comma
+        chunk_ends_.push_back(entries_.size() - 1);
+    entries_.push_back(entry);
 }
 
 void ShapeLog::sync()
@@ -176,25 +184,60 @@ std::string ShapeLog::read_after(const LogOffset &offset, LogOffset &last) const
     }
     if (lo >= visible_)
         return {};
-    const Entry &first = entries_[lo], &final = entries_[visible_ - 1];
+    // The end of the chunk holding the first message, or the visible end.
+    auto chunk_end = std::lower_bound(chunk_ends_.begin(), chunk_ends_.end(), lo);
+    size_t end = chunk_end == chunk_ends_.end() ? visible_ - 1 : std::min(*chunk_end, visible_ - 1);
+    const Entry &first = entries_[lo], &final = entries_[end];
     last = final.offset;
     return joined(read_range(fd_, first.position, final.position + final.length + 1 - first.position, path_));
 }
 
-std::string read_snapshot_messages(const std::string &dir)
+std::vector<uint64_t> snapshot_chunk_bounds(const std::string &dir, uint64_t chunk_bytes)
 {
     std::string path = dir + "/snapshot.jsonl";
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         fail("could not open", path);
-    struct stat st;
-    if (::fstat(fd, &st) != 0) {
-        ::close(fd);
-        fail("could not stat", path);
+    std::vector<uint64_t> bounds{0};
+    uint64_t position = 0, line_start = 0;
+    ChunkCutter chunks(chunk_bytes);
+    std::string block(1 << 20, '\0');
+    for (;;) {
+        ssize_t n = ::pread(fd, &block[0], block.size(), static_cast<off_t>(position));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            int saved = errno;
+            ::close(fd);
+            errno = saved;
+            fail("could not read", path);
+        }
+        if (n == 0)
+            break;
+        for (ssize_t i = 0; i < n; i++) {
+            if (block[static_cast<size_t>(i)] != '\n')
+                continue;
+            uint64_t line_end = position + static_cast<uint64_t>(i) + 1;
+            if (chunks.starts_chunk(line_end - line_start))  // the message and its newline (a comma)
+                bounds.push_back(line_start);
+            line_start = line_end;
+        }
+        position += static_cast<uint64_t>(n);
     }
+    ::close(fd);
+    bounds.push_back(line_start);  // a torn last line (none: the file is fsynced whole) is left out
+    return bounds;
+}
+
+std::string read_snapshot_messages(const std::string &dir, uint64_t begin, uint64_t end)
+{
+    std::string path = dir + "/snapshot.jsonl";
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        fail("could not open", path);
     std::string bytes;
     try {
-        bytes = read_range(fd, 0, static_cast<size_t>(st.st_size), path);
+        bytes = read_range(fd, begin, static_cast<size_t>(end - begin), path);
     } catch (...) {
         ::close(fd);
         throw;

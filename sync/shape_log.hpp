@@ -4,6 +4,9 @@
 // last and atomically so that its presence says the snapshot is complete. Lines are the exact
 // JSON clients get, so a response is a read of contiguous bytes with commas for newlines.
 //
+// Logs are split into chunks (pure/log_chunks.hpp), a response holds at most one: the cuts are
+// kept as one message index per chunk. The snapshot file is cut the same way, on first use.
+//
 // Appends are written at once but made visible to readers only by sync(), after fsync: a client
 // never sees a change a crash could take back, and the slot is confirmed only past synced data.
 #pragma once
@@ -13,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "sync/pure/log_chunks.hpp"
 #include "sync/pure/log_offset.hpp"
 
 namespace es::sync {
@@ -28,7 +32,7 @@ void fsync_directory(const std::string &dir);
 class ShapeLog {
 public:
     // Opens (creating) dir/log.jsonl. When loading, reads back its lines, cutting a torn tail.
-    explicit ShapeLog(const std::string &dir);
+    explicit ShapeLog(const std::string &dir, uint64_t chunk_bytes = 10 * 1024 * 1024);
     ~ShapeLog();
     ShapeLog(const ShapeLog &) = delete;
     ShapeLog &operator=(const ShapeLog &) = delete;
@@ -41,8 +45,9 @@ public:
 
     // The last visible offset, or 0_inf for an empty log.
     LogOffset last_offset() const;
-    // The visible messages after offset, as "m1,m2,..." (empty when none), and the offset of the
-    // last of them (unchanged when none).
+    // The visible messages after offset up to the end of the chunk holding the first of them, as
+    // "m1,m2,..." (empty when none), and the offset of the last of them (unchanged when none).
+    // The response reached the log's end when last == last_offset().
     std::string read_after(const LogOffset &offset, LogOffset &last) const;
     size_t size() const { return visible_; }
     uint64_t bytes() const { return end_; }  // the file's size
@@ -54,16 +59,22 @@ private:
         uint32_t length;
     };
     void load();
+    void add_entry(const Entry &entry);
 
     std::string path_;
     int fd_ = -1;
     uint64_t end_ = 0;  // file size
     std::vector<Entry> entries_;
+    ChunkCutter chunks_;
+    std::vector<size_t> chunk_ends_;  // index of each closed chunk's last message
     size_t visible_ = 0;
     size_t pending_ = 0;
 };
 
-// Reads the whole snapshot file as "m1,m2,...".
-std::string read_snapshot_messages(const std::string &dir);
+// The snapshot file's chunks: the byte position where each begins, then the file's size (so
+// chunk k is [bounds[k], bounds[k+1])); at least one (empty) chunk. Reads the file in blocks.
+std::vector<uint64_t> snapshot_chunk_bounds(const std::string &dir, uint64_t chunk_bytes);
+// Reads bytes [begin, end) of the snapshot file as "m1,m2,...".
+std::string read_snapshot_messages(const std::string &dir, uint64_t begin, uint64_t end);
 
 }  // namespace es::sync

@@ -4,6 +4,7 @@
 #include <boost/asio/post.hpp>
 
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <algorithm>
 #include <fstream>
@@ -16,8 +17,10 @@
 #include "sync/metrics.hpp"
 #include "sync/pg_connection.hpp"
 #include "sync/pure/live_cursor.hpp"
+#include "sync/pure/sse.hpp"
 #include "sync/pure/where_params.hpp"
 #include "sync/request_log.hpp"
+#include "sync/subset_snapshot.hpp"
 
 namespace es::sync {
 
@@ -40,6 +43,7 @@ struct Shapes::Shape {
     CreationResult failure;
     std::list<std::shared_ptr<Waiter>> waiters;
     std::chrono::steady_clock::time_point last_used = std::chrono::steady_clock::now();  // retention
+    std::vector<uint64_t> snapshot_chunks;  // snapshot_chunk_bounds, once a client asked
 };
 
 struct Shapes::Waiter {
@@ -143,13 +147,14 @@ void Shapes::restore()
         if (!d["columns"].is_null())
             shape->definition.columns = d["columns"].get<std::vector<std::string>>();
         shape->definition.replica = d["replica"].get<std::string>();
+        shape->definition.log = d.value("log", std::string("full"));
         shape->key = shape->definition.key();
         shape->schema_json = meta["schema"].get<std::string>();
         shape->bounds.xmin = meta["xmin"].get<uint64_t>();
         shape->bounds.xmax = meta["xmax"].get<uint64_t>();
         for (uint64_t x : meta["xip"])
             shape->bounds.xip.insert(x);
-        shape->log = std::make_unique<ShapeLog>(dir);
+        shape->log = std::make_unique<ShapeLog>(dir, config_.chunk_bytes_threshold);
         shape->last_appended = shape->log->last_offset();
         shape->state = Shape::State::Ready;
         owned.erase(shape->name);
@@ -212,7 +217,7 @@ void Shapes::finish_creation(const ShapePtr &shape, CreationResult result)
     try {
         shape->bounds = result.bounds;
         shape->schema_json = result.schema_json;
-        shape->log = std::make_unique<ShapeLog>(shape->dir);
+        shape->log = std::make_unique<ShapeLog>(shape->dir, config_.chunk_bytes_threshold);
         for (const Staged &m : shape->pending) {
             if (visible_in_snapshot(shape->bounds, m.xid) || !(shape->last_appended < m.offset))
                 continue;
@@ -261,6 +266,7 @@ void Shapes::resolve(const ShapeRequest &request, Responder respond,
     }
     definition.columns = request.columns;
     definition.replica = request.replica;
+    definition.log = request.log;
     auto known = tables_.find(request.table);
     if (known != tables_.end()) {
         definition.table = known->second;
@@ -352,10 +358,14 @@ void Shapes::serve(const ShapePtr &shape, const ShapeRequest &request, Responder
     case Shape::State::Ready:
         break;
     }
+    if (request.subset) {
+        serve_subset(shape, request, std::move(respond));
+        return;
+    }
     try {
         if (!request.offset.before_all && !request.offset_now) {
             LogOffset last = shape->log->last_offset();
-            if (last < request.offset) {
+            if (last < request.offset && !is_sse_resume_offset(request.offset, last)) {
                 respond(invalid_request("offset", "out of bounds for this shape"));
                 return;
             }
@@ -369,6 +379,46 @@ void Shapes::serve(const ShapePtr &shape, const ShapeRequest &request, Responder
         log::error("could not read shape log", "\"handle\":" + log::quote(shape->handle) + ",\"error\":" + log::quote(e.what()));
         respond(json_error(500, "{\"error\":\"Internal server error\"}"));
     }
+}
+
+void Shapes::serve_subset(const ShapePtr &shape, const ShapeRequest &request, Responder respond)
+{
+    // The response's offset: the client's own, or for a client without one yet (-1, now) the
+    // log's end now, before the subset's snapshot is taken, so that every change up to it is in
+    // that snapshot and every change after it comes through the log.
+    LogOffset offset =
+        request.offset.before_all || request.offset_now ? shape->log->last_offset() : request.offset;
+    static std::mt19937 rng(std::random_device{}());
+    uint32_t mark = std::uniform_int_distribution<uint32_t>(1, INT32_MAX)(rng);
+    std::string name = config_.shape_prefix() + "subset-" + std::to_string(++subsets_);
+    asio::post(workers_, [this, shape, name, mark, offset, url = config_.database_url, definition = shape->definition,
+                          subset = *request.subset, respond = std::move(respond)]() mutable {
+        SubsetResult result = query_subset(url, name, definition, subset, mark);
+        asio::post(io_, [shape, offset, result = std::move(result), respond = std::move(respond)]() mutable {
+            if (!result.ok && result.server_error) {
+                Response r = json_error(503, nlohmann::json({{"message", "Unable to read the subset: " + result.error}})
+                                                 .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+                r.set("retry-after", "1");
+                respond(std::move(r));
+                return;
+            }
+            if (!result.ok) {
+                nlohmann::json body = {{"message", "Invalid request"},
+                                       {"errors", {{"subset", {{result.error_field, result.error}}}}}};
+                respond(json_error(400, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)));
+                return;
+            }
+            Response r;
+            r.set("content-type", "application/json");
+            r.set("cache-control", "no-cache");
+            r.set("electric-snapshot", "true");
+            r.set("electric-handle", shape->handle);
+            r.set("electric-schema", shape->schema_json);
+            r.set("electric-offset", offset.str());
+            r.body = std::move(result.body);
+            respond(std::move(r));
+        });
+    });
 }
 
 Response Shapes::shape_response(const ShapePtr &shape, const ShapeRequest &request) const
@@ -385,20 +435,47 @@ Response Shapes::shape_response(const ShapePtr &shape, const ShapeRequest &reque
         r.body = "[" + up_to_date_message(seen) + "]";
         r.set("electric-up-to-date", "");
         r.set("cache-control", "public, max-age=60, stale-while-revalidate=300");
-    } else if (request.offset.before_all) {
-        std::string rows = read_snapshot_messages(shape->dir);
-        r.body = "[" + rows + (rows.empty() ? "" : ",") + snapshot_end_message(shape->bounds) + "]";
-        offset = LogOffset::snapshot_end();
-        has_data = true;
+    } else if (request.offset.before_all && shape->definition.log == "changes_only") {
+        // No rows: the client starts at the log's current end (snapshot-end still gives the
+        // snapshot the log starts after, as Electric's changes_only initial response does).
+        r.body = "[" + snapshot_end_message(shape->bounds) + "]";
+        offset = shape->log->last_offset();
         r.set("cache-control", "public, max-age=604800, s-maxage=3600, stale-while-revalidate=2629746");
+    } else if (request.offset.before_all || (request.offset.tx == 0 && request.offset.op != LogOffset::kInf)) {
+        // The snapshot, one chunk per response: -1 is chunk 0, "0_k" asks for chunk k + 1; the
+        // last chunk ends with snapshot-end at 0_inf (a snapshot of one chunk: -1 -> 0_inf).
+        if (shape->snapshot_chunks.empty())
+            shape->snapshot_chunks = snapshot_chunk_bounds(shape->dir, config_.chunk_bytes_threshold);
+        size_t chunks = shape->snapshot_chunks.size() - 1;
+        size_t k = request.offset.before_all ? 0 : static_cast<size_t>(request.offset.op) + 1;
+        if (k >= chunks)
+            return invalid_request("offset", "out of bounds for this shape");
+        std::string rows = read_snapshot_messages(shape->dir, shape->snapshot_chunks[k], shape->snapshot_chunks[k + 1]);
+        bool last_chunk = k + 1 == chunks;
+        r.body = "[" + rows;
+        if (last_chunk)
+            r.body += (rows.empty() ? "" : ",") + snapshot_end_message(shape->bounds);
+        r.body += "]";
+        offset = last_chunk ? LogOffset::snapshot_end() : LogOffset::at(0, k);
+        has_data = true;
+        r.set("cache-control", request.offset.before_all
+                                   ? "public, max-age=604800, s-maxage=3600, stale-while-revalidate=2629746"
+                                   : "public, max-age=60, stale-while-revalidate=300");
     } else {
         LogOffset last = request.offset;
         std::string messages = shape->log->read_after(request.offset, last);
         has_data = !messages.empty();
         offset = last;
-        uint64_t seen = std::max(last_seen_lsn_, offset.op == LogOffset::kInf ? 0 : offset.tx);
-        r.body = "[" + messages + (messages.empty() ? "" : ",") + up_to_date_message(seen) + "]";
-        r.set("electric-up-to-date", "");
+        r.body = "[" + messages;
+        if (last == shape->log->last_offset() || !has_data) {
+            // At the log's end: up to date. A chunk before the end is not (the client asks on).
+            uint64_t seen = std::max(last_seen_lsn_, offset.op == LogOffset::kInf ? 0 : offset.tx);
+            if (request.live_sse)  // an SSE client resumes from "<seen>_0" (see pure/sse.hpp)
+                seen = sse_resume_lsn(shape->log->last_offset());
+            r.body += (messages.empty() ? "" : ",") + up_to_date_message(seen);
+            r.set("electric-up-to-date", "");
+        }
+        r.body += "]";
         if (has_data && offset.op != LogOffset::kInf)
             r.commit_unix_us = metrics::commit_time_of(offset.tx);
         r.set("cache-control", request.live ? "public, max-age=5, stale-while-revalidate=5"

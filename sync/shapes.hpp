@@ -98,6 +98,8 @@ private:
                          const std::string &request_id = {}, const std::string &cause = "request");
     void finish_creation(const ShapePtr &shape, CreationResult result);
     void serve(const ShapePtr &shape, const ShapeRequest &request, Responder respond);
+    // A subset snapshot of a ready shape (subset_snapshot.hpp), read on a worker.
+    void serve_subset(const ShapePtr &shape, const ShapeRequest &request, Responder respond);
     void wait(const ShapePtr &shape, const ShapeRequest &request, Responder respond, bool for_data);
     void wake(const ShapePtr &shape);
     // By value: it erases the registry's references to the shape.
@@ -117,6 +119,7 @@ private:
     std::map<std::string, ShapePtr> by_name_;  // electric_shapes name => shape fed by the stream
     std::map<std::string, std::string> tables_;  // table as a client spelled it => resolved
     uint64_t last_handle_micros_ = 0;
+    uint64_t subsets_ = 0;  // names the shapes subset snapshots make and roll back
 
     // Stream state.
     struct Staged {

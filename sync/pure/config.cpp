@@ -37,6 +37,13 @@ const Setting kSettings[] = {
      "gets the shapes the database lets that user read"},
     {"ELECTRIC_LONG_POLL_TIMEOUT", "--long-poll-timeout", false,
      "milliseconds a live request waits for changes (default 20000)"},
+    {"ELECTRIC_SSE_TIMEOUT", "--sse-timeout", false,
+     "milliseconds a live_sse response stays open before the client reconnects (default 60000)"},
+    {"ELECTRIC_SSE_KEEPALIVE_INTERVAL", "--sse-keepalive-interval", false,
+     "milliseconds of silence after which a live_sse response gets a keep-alive comment (default 21000)"},
+    {"ELECTRIC_SHAPE_CHUNK_BYTES_THRESHOLD", "--chunk-bytes-threshold", false,
+     "bytes of messages a response holds at most (one chunk; a larger message is a chunk alone) "
+     "(default 10485760)"},
     {"LOG_LEVEL", "--log-level", false, "debug, info, warning or error (default info)"},
 };
 
@@ -239,6 +246,26 @@ ConfigOutcome parse_config(const std::vector<std::string> &all_args, const EnvLo
             return outcome;
         }
         config.long_poll_timeout_ms = static_cast<uint32_t>(*ms);
+    }
+    for (auto [name, field] : {std::pair{"ELECTRIC_SSE_TIMEOUT", &config.sse_timeout_ms},
+                               std::pair{"ELECTRIC_SSE_KEEPALIVE_INTERVAL", &config.sse_keepalive_interval_ms}}) {
+        if ((v = find(name))) {
+            auto ms = parse_uint(*v, 1, 3600000);
+            if (!ms) {
+                outcome.error = bad(setting(name), *v, "expected milliseconds from 1 to 3600000");
+                return outcome;
+            }
+            *field = static_cast<uint32_t>(*ms);
+        }
+    }
+    if ((v = find("ELECTRIC_SHAPE_CHUNK_BYTES_THRESHOLD"))) {
+        auto bytes = parse_uint(*v, 1, 1073741824);
+        if (!bytes) {
+            outcome.error = bad(setting("ELECTRIC_SHAPE_CHUNK_BYTES_THRESHOLD"), *v,
+                                "expected bytes from 1 to 1073741824");
+            return outcome;
+        }
+        config.chunk_bytes_threshold = *bytes;
     }
     if ((v = find("LOG_LEVEL"))) {
         std::string level = lower(*v);

@@ -26,6 +26,12 @@ struct Config {
     bool insecure = false;
     std::string jwt_secret;  // empty: no user requests (Authorization: Bearer) are accepted
     uint32_t long_poll_timeout_ms = 20000;
+    // Electric's defaults: an SSE response ends after 60 s (caches collapse requests, clients
+    // reconnect), with a comment after 21 s of silence; a response holds one log chunk of at
+    // most 10 MiB (Electric's LogChunker threshold).
+    uint32_t sse_timeout_ms = 60000;
+    uint32_t sse_keepalive_interval_ms = 21000;
+    uint64_t chunk_bytes_threshold = 10 * 1024 * 1024;
     LogLevel log_level = LogLevel::Info;
     OpsSettings ops;  // retention, limits, shutdown (ops_settings.hpp)
 

@@ -193,6 +193,13 @@ ShapeRequestOutcome parse_shape_request(std::string_view query)
         return bad("table", "can't be blank");
     if (!has_offset)
         return bad("offset", "can't be blank");
+    if (request.live_sse && !request.live)
+        return bad("live_sse", "can't be true unless live is also true");
+    if (auto subset = parse_subset_query(*pairs)) {
+        if (!subset->subset)
+            return bad("subset", subset->field + " " + subset->error);
+        request.subset = std::move(subset->subset);
+    }
     if (offset_text == "now") {
         // Electric: a handle is not needed (and is dropped), and now is never live.
         request.offset_now = true;

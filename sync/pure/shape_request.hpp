@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "sync/pure/log_offset.hpp"
+#include "sync/pure/subset_request.hpp"
 
 namespace es::sync {
 
@@ -27,6 +28,7 @@ struct ShapeRequest {
     bool live_sse = false;
     std::string cursor;
     std::string log = "full";
+    std::optional<SubsetRequest> subset;  // subset__* parameters (or a POST body): a subset snapshot
     std::string secret;  // secret or api_secret
     bool has_secret = false;
     std::string request_id;  // set by the HTTP layer: shape events name the request that caused them

@@ -2,10 +2,11 @@
 // Shape, unchanged): it follows the shapes given and, each time a shape's rows change after an
 // up-to-date, writes them to <outdir>/<name>.rows, one "id|col|..." line per row sorted by id,
 // so the TAP tests compare them with the shape's query, and the shape handle the rows came from
-// to <outdir>/<name>.handle (a rotation or a refetch shows as a new handle). An error the client
-// reports ends the process with status 1.
+// to <outdir>/<name>.handle (a rotation or a refetch shows as a new handle); each request's URL
+// goes to <outdir>/<name>.requests. An error the client reports ends the process with status 1.
 //
-// Usage: node sync_shape_client.cjs <shape url> <outdir> '<json [{name, columns, params}]>'
+// Usage: node sync_shape_client.cjs <shape url> <outdir> '<json [{name, columns, params, options}]>'
+// (options: more ShapeStream options, e.g. {"liveSse": true})
 const fs = require('fs');
 const path = require('path');
 const { ShapeStream, Shape } = require('@electric-sql/client');
@@ -27,8 +28,13 @@ function write(name, columns, rows, handle) {
   replace(path.join(outdir, `${name}.rows`), lines.map((l) => `${l}\n`).join(''));
 }
 
-for (const { name, columns, params } of shapes) {
-  const stream = new ShapeStream({ url, params });
+for (const { name, columns, params, options } of shapes) {
+  const requests = path.join(outdir, `${name}.requests`);
+  const fetchClient = (input, init) => {
+    fs.appendFileSync(requests, `${input}\n`);
+    return fetch(input, init);
+  };
+  const stream = new ShapeStream({ url, params, fetchClient, ...(options || {}) });
   stream.subscribe(
     () => {},
     (error) => {

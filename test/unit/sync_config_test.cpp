@@ -33,6 +33,9 @@ TEST(SyncConfig, Defaults)
     EXPECT_EQ(c.storage_dir, "./persistent");
     EXPECT_EQ(c.stream_id, "default");
     EXPECT_EQ(c.long_poll_timeout_ms, 20000u);
+    EXPECT_EQ(c.sse_timeout_ms, 60000u);  // Electric's sse_timeout, keepalive_interval, LogChunker threshold
+    EXPECT_EQ(c.sse_keepalive_interval_ms, 21000u);
+    EXPECT_EQ(c.chunk_bytes_threshold, 10u * 1024 * 1024);
     EXPECT_TRUE(c.insecure);
     EXPECT_EQ(c.log_level, es::sync::LogLevel::Info);
     EXPECT_EQ(c.slot_name(), "electric_shapes_slot_default");
@@ -48,7 +51,9 @@ TEST(SyncConfig, EnvironmentAndFlags)
     env["ELECTRIC_LONG_POLL_TIMEOUT"] = "500";
     env["LOG_LEVEL"] = "DEBUG";
     env["ELECTRIC_LISTEN_ADDRESS"] = "::1";
-    auto outcome = parse({"--port=5000", "--storage-dir", "/tmp/x", "--secret=s3"}, env);
+    env["ELECTRIC_SSE_TIMEOUT"] = "9000";
+    env["ELECTRIC_SHAPE_CHUNK_BYTES_THRESHOLD"] = "4096";
+    auto outcome = parse({"--port=5000", "--storage-dir", "/tmp/x", "--secret=s3", "--sse-keepalive-interval=700"}, env);
     ASSERT_TRUE(outcome.config) << outcome.error;
     const auto &c = *outcome.config;
     EXPECT_EQ(c.port, 5000);  // the flag wins over the variable
@@ -58,6 +63,9 @@ TEST(SyncConfig, EnvironmentAndFlags)
     EXPECT_EQ(c.log_level, es::sync::LogLevel::Debug);
     EXPECT_EQ(c.listen_address, "::1");
     EXPECT_EQ(c.secret, "s3");
+    EXPECT_EQ(c.sse_timeout_ms, 9000u);
+    EXPECT_EQ(c.sse_keepalive_interval_ms, 700u);
+    EXPECT_EQ(c.chunk_bytes_threshold, 4096u);
 }
 
 TEST(SyncConfig, SecretWithoutInsecure)
@@ -119,6 +127,14 @@ TEST(SyncConfig, BadValuesAreOneLineErrors)
          "invalid ELECTRIC_LONG_POLL_TIMEOUT (--long-poll-timeout) \"-5\": expected milliseconds from 1 to 3600000"},
         {{}, with("ELECTRIC_LONG_POLL_TIMEOUT", "0"),
          "invalid ELECTRIC_LONG_POLL_TIMEOUT (--long-poll-timeout) \"0\": expected milliseconds from 1 to 3600000"},
+        {{}, with("ELECTRIC_SSE_TIMEOUT", "0"),
+         "invalid ELECTRIC_SSE_TIMEOUT (--sse-timeout) \"0\": expected milliseconds from 1 to 3600000"},
+        {{"--sse-keepalive-interval=soon"}, kMinimal,
+         "invalid ELECTRIC_SSE_KEEPALIVE_INTERVAL (--sse-keepalive-interval) \"soon\": expected milliseconds from 1 "
+         "to 3600000"},
+        {{}, with("ELECTRIC_SHAPE_CHUNK_BYTES_THRESHOLD", "10MB"),
+         "invalid ELECTRIC_SHAPE_CHUNK_BYTES_THRESHOLD (--chunk-bytes-threshold) \"10MB\": expected bytes from 1 to "
+         "1073741824"},
         {{}, with("LOG_LEVEL", "loud"),
          "invalid LOG_LEVEL (--log-level) \"loud\": expected debug, info, warning or error"},
         {{}, with("ELECTRIC_LISTEN_ADDRESS", "localhost"),

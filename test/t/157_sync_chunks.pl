@@ -1,0 +1,118 @@
+# Chunked responses of electric-shapes-sync, as Electric's chunk_bytes_threshold makes them: with
+# a small ELECTRIC_SHAPE_CHUNK_BYTES_THRESHOLD, an initial sync of a shape many times larger is
+# several responses (-1 -> 0_0 -> 0_1 ... -> 0_inf), a catch-up over a large transaction too,
+# each response within the threshold (plus its control message) and without up-to-date until the
+# last; every row and every change comes exactly once. The official client follows the chunks
+# (with its prefetch of the next ones) while a writer runs and equals the query.
+use strict;
+use warnings;
+use HTTP::Tiny;
+use JSON::PP;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use ElectricShapesTest;
+use SyncServiceTest;
+
+npm_modules('@electric-sql/client');
+my $threshold = 8192;
+my $rows = 2000;
+my $node = new_shapes_cluster('chunks', preload => 0);
+$node->safe_psql('postgres', qq{
+    CREATE TABLE items (id int PRIMARY KEY, grp int NOT NULL, val text);
+    INSERT INTO items SELECT i, i % 3, repeat('x', 60) || i FROM generate_series(1, $rows) i;
+});
+my $service = start_sync_service($node, storage => $node->basedir . '/sync_storage',
+    args => [ '--chunk-bytes-threshold', $threshold ]);
+ok(wait_healthy($service), 'the service streams');
+my $base = "http://127.0.0.1:$service->{port}/v1/shape?table=items";
+my $http = HTTP::Tiny->new(timeout => 30);
+# A response holds one chunk, plus its brackets and one control message.
+my $bound = $threshold + 200;
+
+# Follows the shape from offset until a response ends with up-to-date; returns the responses.
+sub follow
+{
+    my ($offset, $handle) = @_;
+    my @responses;
+    for (1 .. 500) {
+        my $res = $http->get("$base&offset=$offset" . ($handle ? "&handle=$handle" : ''));
+        die "status $res->{status}: $res->{content}" unless $res->{status} == 200;
+        my $messages = decode_json($res->{content});
+        push @responses, { size => length($res->{content}), offset => $offset, messages => $messages,
+            next => $res->{headers}{'electric-offset'}, up_to_date => exists $res->{headers}{'electric-up-to-date'} };
+        $handle = $res->{headers}{'electric-handle'};
+        $offset = $res->{headers}{'electric-offset'};
+        last if @$messages && ($messages->[-1]{headers}{control} // '') eq 'up-to-date';
+    }
+    return ($handle, @responses);
+}
+sub controls { my ($r) = @_; return grep { defined } map { $_->{headers}{control} } @{ $r->{messages} }; }
+
+my ($handle, @initial) = follow('-1');
+my @snapshot = grep { $_->{offset} eq '-1' || $_->{offset} =~ /^0_\d+$/ } @initial;
+ok(@snapshot >= 10, 'the initial rows come in many chunks (' . scalar(@snapshot) . ')');
+is_deeply([ map { $_->{next} } @snapshot ],
+    [ (map { "0_$_" } 0 .. $#snapshot - 1), '0_inf' ], 'offsets -1 -> 0_0 -> 0_1 ... -> 0_inf');
+my @too_big = grep { $_->{size} > $bound } @initial;
+is(scalar(@too_big), 0, "every response holds at most $bound bytes")
+  or diag(join ',', map { $_->{size} } @too_big);
+ok(!grep({ $_->{up_to_date} || grep { $_ eq 'up-to-date' } controls($_) } @initial[0 .. $#initial - 1]),
+    'no response before the last is up to date');
+is_deeply([ map { controls($_) } @snapshot ], ['snapshot-end'], 'one snapshot-end, at the end of the snapshot');
+my @keys = map { $_->{key} } grep { $_->{key} } map { @{ $_->{messages} } } @initial;
+my %seen;
+$seen{$_}++ for @keys;
+is(scalar(@keys), $rows, "$rows rows");
+is(scalar(keys %seen), $rows, 'each once');
+my $again = $http->get("$base&offset=0_3&handle=$handle");
+is(length($again->{content}), $snapshot[4]{size}, 'a chunk is the same for every request of it');
+
+# A transaction larger than many chunks, caught up from the end of the snapshot.
+$node->safe_psql('postgres', q{UPDATE items SET val = val || 'y'});
+my $end = $initial[-1]{next};
+my $changes = 0;
+my @catch_up;
+for (1 .. 50) {
+    (undef, @catch_up) = follow($end, $handle);
+    $changes = grep { $_->{key} } map { @{ $_->{messages} } } @catch_up;
+    last if $changes >= $rows;
+    sleep 1;
+}
+ok(@catch_up >= 10, 'the changes come in many chunks (' . scalar(@catch_up) . ')');
+is(scalar(grep { $_->{size} > $bound } @catch_up), 0, "every response holds at most $bound bytes");
+ok(!grep({ $_->{up_to_date} } @catch_up[0 .. $#catch_up - 1]), 'only the last is up to date');
+my @updates = grep { $_->{key} } map { @{ $_->{messages} } } @catch_up;
+my %updated;
+$updated{ $_->{key} }++ for @updates;
+is(scalar(@updates), $rows, "$rows changes");
+is(scalar(keys %updated), $rows, 'each once');
+ok(!grep({ $_->{headers}{operation} ne 'update' || $_->{value}{val} !~ /y$/ } @updates), 'all of them the update');
+
+# The official client, with a writer running.
+my $writer = IPC::Run::start([ 'psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', $node->connstr('postgres'),
+    '-c', q{DO $$
+BEGIN
+  FOR i IN 1..150 LOOP
+    UPDATE items SET grp = (grp + 1) % 3, val = repeat('z', 80) || i WHERE id = (i * 7) % 2000 + 1;
+    INSERT INTO items VALUES (10000 + i, i % 3, repeat('n', 70) || i);
+    DELETE FROM items WHERE id = (i * 13) % 2000 + 1;
+    COMMIT;
+    PERFORM pg_sleep(0.01);
+  END LOOP;
+END $$;} ], '>', \my $wout, '2>', \my $werr);
+my $client = start_shape_client($service, $node->basedir . '/client', encode_json([
+    { name => 'all', columns => [qw(id grp val)], params => { table => 'items' } },
+    { name => 'grp1', columns => [qw(id grp val)], params => { table => 'items', where => 'grp = 1' } },
+]));
+$writer->finish;
+is($? >> 8, 0, 'the writer ran without errors') or diag($werr);
+$node->safe_psql('postgres', "INSERT INTO items VALUES (900001, 1, 's')");
+for my $shape ([ 'all', 'true' ], [ 'grp1', 'grp = 1' ]) {
+    ok(wait_for_rows($node, $client, $shape->[0],
+            "SELECT id || '|' || grp || '|' || val FROM items WHERE $shape->[1] ORDER BY id", '900001|1|s', $service),
+        "the client's $shape->[0] shape equals its query");
+}
+my @chunk_requests = grep { /offset=0_\d+&/ } split /\n/, client_file($client, 'all.requests');
+ok(@chunk_requests >= 10, 'the client followed the snapshot chunks (' . scalar(@chunk_requests) . ' requests)');
+done_testing();
