@@ -5,6 +5,8 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 
+#include <sys/resource.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -17,6 +19,28 @@
 #include "sync/startup_checks.hpp"
 
 using namespace es::sync;
+
+namespace {
+
+// Every held long-poll is an open socket. The usual soft limit of 1024 descriptors would refuse
+// connections (accept fails with EMFILE) long before memory or the event loop runs out, so the
+// soft limit is raised to the hard one, as nginx and PostgreSQL's own postmaster do; the hard
+// limit stays the administrator's choice. Returns the soft limit in force.
+rlim_t raise_descriptor_limit()
+{
+    struct rlimit limit;
+    if (getrlimit(RLIMIT_NOFILE, &limit) != 0)
+        return 0;
+    if (limit.rlim_cur < limit.rlim_max) {
+        struct rlimit raised = limit;
+        raised.rlim_cur = limit.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &raised) == 0)
+            return raised.rlim_cur;
+    }
+    return limit.rlim_cur;
+}
+
+}  // namespace
 
 int main(int argc, char **argv)
 {
@@ -32,6 +56,7 @@ int main(int argc, char **argv)
     }
     const Config config = *outcome.config;
     log::set_level(config.log_level);
+    rlim_t descriptors = raise_descriptor_limit();
 
     try {
         uint64_t confirmed = check_server_and_slot(config);
@@ -42,7 +67,9 @@ int main(int argc, char **argv)
         HttpServer server(io, config, shapes, [&stream]() { return stream.streaming(); });
         server.start();
         stream.start();
-        log::info("listening", "\"port\":" + std::to_string(config.port) + ",\"slot\":" + log::quote(config.slot_name()));
+        log::info("listening", "\"port\":" + std::to_string(config.port) + ",\"slot\":" + log::quote(config.slot_name()) +
+                                   ",\"max_open_files\":" +
+                                   (descriptors == RLIM_INFINITY ? std::string("\"unlimited\"") : std::to_string(descriptors)));
 
         boost::asio::signal_set signals(io, SIGINT, SIGTERM);
         signals.async_wait([&](const boost::system::error_code &, int) {
