@@ -2,6 +2,11 @@
 # - started under a low soft limit of open files (ulimit -Sn 256, the hard limit untouched), it
 #   raises its soft limit to the hard one, and so holds 400 long-polls at once (more sockets than
 #   the old soft limit allowed), every one of which gets the change written while they wait;
+# - the first requests for two shapes of one table, arriving together, both get their shape. Each
+#   create_shape has to set the table's REPLICA IDENTITY FULL, and the two ALTER TABLEs' lock
+#   upgrades deadlock: the one PostgreSQL cancels is run again, not refused as an invalid where
+#   clause. An event trigger that sleeps before every ALTER TABLE holds both in the window where
+#   each has its first lock, so the deadlock happens on every run.
 use strict;
 use warnings;
 use HTTP::Tiny;
@@ -18,6 +23,8 @@ my $node = new_shapes_cluster('many', preload => 0);
 $node->safe_psql('postgres', q{
     CREATE TABLE items (id int PRIMARY KEY, grp int NOT NULL, val text);
     INSERT INTO items SELECT i, i % 3, 'v' || i FROM generate_series(1, 20) i;
+    CREATE TABLE fresh (id int PRIMARY KEY, grp int NOT NULL, val text);
+    INSERT INTO fresh SELECT i, i % 3, 'f' || i FROM generate_series(1, 20) i;
 });
 my $service = start_sync_service($node, storage => $node->basedir . '/sync_storage', long_poll => 60000,
     shell => 'ulimit -Sn 256');
@@ -77,5 +84,24 @@ my $good = grep { m{\AHTTP/1\.1 200 } && /"operation":"insert"/ && /"id":"1000"/
 is($good, 400, 'every one of 400 long-polls held at once gets the change')
   or diag('first other answer: ' . ((grep { !m{\AHTTP/1\.1 200 } } @answers)[0] // 'none') . "\nservice log:\n"
     . service_log($service));
+
+# Two first requests for shapes of a fresh table, together, with every ALTER TABLE held back.
+$node->safe_psql('postgres', q{
+    CREATE FUNCTION slow_alter() RETURNS event_trigger LANGUAGE plpgsql AS $$
+    BEGIN PERFORM pg_sleep(0.5); END $$;
+    CREATE EVENT TRIGGER slow_alter ON ddl_command_start WHEN TAG IN ('ALTER TABLE')
+        EXECUTE FUNCTION slow_alter();
+});
+my @first = read_all(60, send_requests(map { "/v1/shape?table=fresh&offset=-1&where=grp+%3D+$_" } 1, 2));
+my @handles = map { /^electric-handle: (\S+)\r$/mi ? $1 : () } @first;
+is(scalar(grep { m{\AHTTP/1\.1 200 } } @first), 2, 'both first requests get their shape')
+  or diag(join("\n---\n", @first));
+is(scalar(@handles), 2, 'two handles');
+isnt($handles[0], $handles[1], 'two shapes');
+is($node->safe_psql('postgres', "SELECT relreplident FROM pg_class WHERE oid = 'fresh'::regclass"), 'f',
+    'the table has REPLICA IDENTITY FULL');
+my $log = service_log($service);
+is(scalar(() = $log =~ /"shape refused"/g), 0, 'no shape was refused');
+like(slurp_file($node->logfile), qr/deadlock detected/, 'the two creations did deadlock in the server');
 
 done_testing();
