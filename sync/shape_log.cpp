@@ -222,7 +222,7 @@ std::string ShapeLog::read_after(const LogOffset &offset, LogOffset &last) const
     return joined(read_range(fd_, first.position, final.position + final.length + 1 - first.position, path_));
 }
 
-std::string read_snapshot_messages(const std::string &dir)
+std::string snapshot_response_body(const std::string &dir, const std::string &last)
 {
     std::string path = dir + "/snapshot.jsonl";
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -233,15 +233,37 @@ std::string read_snapshot_messages(const std::string &dir)
         ::close(fd);
         fail("could not stat", path);
     }
-    std::string bytes;
-    try {
-        bytes = read_range(fd, 0, static_cast<size_t>(st.st_size), path);
-    } catch (...) {
-        ::close(fd);
-        throw;
+    // '[' + the lines, each newline turned into the comma after its message + last + ']'; the
+    // file is read straight into its place.
+    size_t size = static_cast<size_t>(st.st_size);
+    std::string body;
+    body.resize(1 + size + 1 + last.size() + 1);
+    body[0] = '[';
+    size_t done = 0;
+    while (done < size) {
+        ssize_t n = ::pread(fd, &body[1 + done], size - done, static_cast<off_t>(done));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            int saved = errno;
+            ::close(fd);
+            errno = saved;
+            if (n == 0)
+                throw StorageError("unexpected end of \"" + path + "\"");
+            fail("could not read", path);
+        }
+        done += static_cast<size_t>(n);
     }
     ::close(fd);
-    return joined(std::move(bytes));
+    char *text = &body[1];
+    for (char *c = static_cast<char *>(std::memchr(text, '\n', size)); c;
+         c = static_cast<char *>(std::memchr(c + 1, '\n', size - static_cast<size_t>(c + 1 - text))))
+        *c = ',';
+    size_t at = 1 + size;
+    if (size > 0 && body[at - 1] != ',')
+        body[at++] = ',';  // a last line without its newline
+    body.replace(at, std::string::npos, last + "]");
+    return body;
 }
 
 }  // namespace es::sync

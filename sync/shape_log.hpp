@@ -71,7 +71,10 @@ private:
     size_t pending_ = 0;
 };
 
-// Reads the whole snapshot file as "m1,m2,...".
-std::string read_snapshot_messages(const std::string &dir);
+// The body of an initial-sync response: '[', the messages of dir/snapshot.jsonl separated by
+// commas, then last (the snapshot-end message) and ']'. Built in one allocation, the file read
+// straight into it: a large shape's snapshot is tens of megabytes, and each copy of it cost more
+// than reading it.
+std::string snapshot_response_body(const std::string &dir, const std::string &last);
 
 }  // namespace es::sync

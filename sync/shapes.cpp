@@ -390,8 +390,7 @@ Response Shapes::shape_response(const ShapePtr &shape, const ShapeRequest &reque
         r.set("electric-up-to-date", "");
         r.set("cache-control", "public, max-age=60, stale-while-revalidate=300");
     } else if (request.offset.before_all) {
-        std::string rows = read_snapshot_messages(shape->dir);
-        r.body = "[" + rows + (rows.empty() ? "" : ",") + snapshot_end_message(shape->bounds) + "]";
+        r.body = snapshot_response_body(shape->dir, snapshot_end_message(shape->bounds));
         offset = LogOffset::snapshot_end();
         has_data = true;
         r.set("cache-control", "public, max-age=604800, s-maxage=3600, stale-while-revalidate=2629746");
