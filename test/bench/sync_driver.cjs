@@ -601,7 +601,7 @@ async function idlePart(writer) {
     await Promise.race([arrived, sleep(30000)]);
     const errors = idle.reduce((a, c) => a + c.errors, 0);
     const per = ((held - before) * 1024) / n;
-    say(`| ${int(n)} | ${int(before)} kB | ${int(held)} kB | ${int(per / 1024)} kB | ${goal(per <= 64 * 1024)} | ${errors} | ` +
+    say(`| ${int(n)} | ${int(before)} kB | ${int(held)} kB | ${(per / 1024).toFixed(1)} kB | ${goal(per <= 64 * 1024)} | ${errors} | ` +
         `${gotChange}/${n}${outstanding !== n ? ` (${outstanding} held)` : ''} | ` +
         `${n >= 5000 ? goal(errors === 0 && gotChange === n) : ''} |`);
     if (errors) say(`  (an error: ${idle.find((c) => c.errors).lastError})`);
