@@ -3,6 +3,7 @@
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ip/v6_only.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -235,9 +236,10 @@ struct HttpServer::Impl {
     Shapes &shapes;
     std::function<bool()> streaming;
     tcp::acceptor acceptor;
+    asio::steady_timer accept_retry;
 
     Impl(asio::io_context &io_, const Config &config_, Shapes &shapes_, std::function<bool()> streaming_)
-        : io(io_), config(config_), shapes(shapes_), streaming(std::move(streaming_)), acceptor(io_)
+        : io(io_), config(config_), shapes(shapes_), streaming(std::move(streaming_)), acceptor(io_), accept_retry(io_)
     {
     }
 
@@ -246,8 +248,21 @@ struct HttpServer::Impl {
         acceptor.async_accept([this](beast::error_code ec, tcp::socket socket) {
             if (ec == asio::error::operation_aborted)
                 return;
-            if (!ec)
+            if (!ec) {
                 std::make_shared<Session>(std::move(socket), config, shapes, streaming)->run();
+            } else if (ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space ||
+                       ec == asio::error::no_memory ||
+                       ec == boost::system::errc::too_many_files_open_in_system) {
+                // Out of descriptors or memory: the connection stays queued, so accepting again
+                // at once fails again at once and spins a core until a held connection ends.
+                // Try again shortly instead.
+                accept_retry.expires_after(std::chrono::milliseconds(100));
+                accept_retry.async_wait([this](const boost::system::error_code &wait_ec) {
+                    if (!wait_ec && acceptor.is_open())
+                        accept();
+                });
+                return;
+            }
             accept();
         });
     }
@@ -293,6 +308,7 @@ void HttpServer::start()
 void HttpServer::stop()
 {
     beast::error_code ignored;
+    impl_->accept_retry.cancel();
     impl_->acceptor.close(ignored);
 }
 

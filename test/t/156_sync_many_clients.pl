@@ -2,6 +2,8 @@
 # - started under a low soft limit of open files (ulimit -Sn 256, the hard limit untouched), it
 #   raises its soft limit to the hard one, and so holds 400 long-polls at once (more sockets than
 #   the old soft limit allowed), every one of which gets the change written while they wait;
+# - out of descriptors (a hard limit of 40 and 60 connections), it waits for one to be freed
+#   instead of spinning a core on accept, and accepts again once connections end;
 # - the first requests for two shapes of one table, arriving together, both get their shape. Each
 #   create_shape has to set the table's REPLICA IDENTITY FULL, and the two ALTER TABLEs' lock
 #   upgrades deadlock: the one PostgreSQL cancels is run again, not refused as an invalid where
@@ -84,6 +86,30 @@ my $good = grep { m{\AHTTP/1\.1 200 } && /"operation":"insert"/ && /"id":"1000"/
 is($good, 400, 'every one of 400 long-polls held at once gets the change')
   or diag('first other answer: ' . ((grep { !m{\AHTTP/1\.1 200 } } @answers)[0] // 'none') . "\nservice log:\n"
     . service_log($service));
+
+# Out of descriptors: a second service (its own slot) whose hard limit is 40 gets 60 connections
+# at once. It
+# cannot accept them all; it must wait for descriptors without spinning a core on accept (which
+# fails again at once while the connections stay queued), and accept again once some are freed.
+my $small = start_sync_service($node, storage => $node->basedir . '/sync_storage_small', long_poll => 60000,
+    shell => 'ulimit -n 40; export ELECTRIC_REPLICATION_STREAM_ID=small');
+ok(wait_healthy($small), 'a service with 40 descriptors streams');
+sub cpu_ticks
+{
+    my ($pid) = @_;
+    my @f = split ' ', (slurp_file("/proc/$pid/stat") =~ s/^.*\) //sr);
+    return $f[11] + $f[12];    # utime + stime
+}
+my @held = map {
+    IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $small->{port}, Proto => 'tcp') or die "connect: $!"
+} 1 .. 60;
+sleep 1;
+my $ticks = cpu_ticks($small->{pid});
+sleep 2;
+$ticks = cpu_ticks($small->{pid}) - $ticks;
+cmp_ok($ticks, '<', 50, "out of descriptors, the service does not spin (CPU ticks in 2 s: $ticks)");
+close $_ for @held;
+ok(wait_healthy($small, 20), 'it accepts again once connections end');
 
 # Two first requests for shapes of a fresh table, together, with every ALTER TABLE held back.
 $node->safe_psql('postgres', q{
