@@ -3,6 +3,7 @@
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ip/v6_only.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -349,10 +350,11 @@ struct HttpServer::Impl {
     UserAccess access;
     tcp::acceptor acceptor;
     std::vector<std::weak_ptr<Session>> sessions;  // for the drain on SIGTERM
+    asio::steady_timer accept_retry;
 
     Impl(asio::io_context &io_, const Config &config_, Shapes &shapes_, std::function<bool()> streaming_)
         : io(io_), config(config_), shapes(shapes_), streaming(std::move(streaming_)), access(io_, config_, shapes_),
-          acceptor(io_)
+          acceptor(io_), accept_retry(io_)
     {
     }
 
@@ -368,6 +370,18 @@ struct HttpServer::Impl {
                                sessions.end());
                 sessions.push_back(session);
                 session->run();
+            } else if (ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space ||
+                       ec == asio::error::no_memory ||
+                       ec == boost::system::errc::too_many_files_open_in_system) {
+                // Out of descriptors or memory: the connection stays queued, so accepting again
+                // at once fails again at once and spins a core until a held connection ends.
+                // Try again shortly instead.
+                accept_retry.expires_after(std::chrono::milliseconds(100));
+                accept_retry.async_wait([this](const boost::system::error_code &wait_ec) {
+                    if (!wait_ec && acceptor.is_open())
+                        accept();
+                });
+                return;
             }
             accept();
         });
@@ -414,6 +428,7 @@ void HttpServer::start()
 void HttpServer::stop()
 {
     beast::error_code ignored;
+    impl_->accept_retry.cancel();
     impl_->acceptor.close(ignored);
 }
 

@@ -8,6 +8,8 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <sys/resource.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -23,6 +25,28 @@
 
 using namespace es::sync;
 
+namespace {
+
+// Every held long-poll is an open socket. The usual soft limit of 1024 descriptors would refuse
+// connections (accept fails with EMFILE) long before memory or the event loop runs out, so the
+// soft limit is raised to the hard one, as nginx and PostgreSQL's own postmaster do; the hard
+// limit stays the administrator's choice. Returns the soft limit in force.
+rlim_t raise_descriptor_limit()
+{
+    struct rlimit limit;
+    if (getrlimit(RLIMIT_NOFILE, &limit) != 0)
+        return 0;
+    if (limit.rlim_cur < limit.rlim_max) {
+        struct rlimit raised = limit;
+        raised.rlim_cur = limit.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &raised) == 0)
+            return raised.rlim_cur;
+    }
+    return limit.rlim_cur;
+}
+
+}  // namespace
+
 int main(int argc, char **argv)
 {
     std::vector<std::string> args(argv + 1, argv + argc);
@@ -37,6 +61,7 @@ int main(int argc, char **argv)
     }
     const Config config = *outcome.config;
     log::set_level(config.log_level);
+    rlim_t descriptors = raise_descriptor_limit();
 
     try {
         uint64_t confirmed = check_server_and_slot(config);
@@ -54,7 +79,9 @@ int main(int argc, char **argv)
         server.start();
         stream.start();
         retention.start();
-        log::info("listening", "\"port\":" + std::to_string(config.port) + ",\"slot\":" + log::quote(config.slot_name()));
+        log::info("listening", "\"port\":" + std::to_string(config.port) + ",\"slot\":" + log::quote(config.slot_name()) +
+                                   ",\"max_open_files\":" +
+                                   (descriptors == RLIM_INFINITY ? std::string("\"unlimited\"") : std::to_string(descriptors)));
 
         boost::asio::signal_set signals(io, SIGINT, SIGTERM);
         boost::asio::steady_timer drain_timer(io);

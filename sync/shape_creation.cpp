@@ -7,6 +7,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <thread>
+
 #include <nlohmann/json.hpp>
 
 #include "sync/log.hpp"
@@ -16,6 +19,8 @@
 namespace es::sync {
 
 namespace {
+
+constexpr int kCreateAttempts = 5;  // create_shape cancelled by a deadlock or serialization failure
 
 // The column types of the shape's relation as Electric's electric-schema header gives them:
 // {col: {type, dims?, not_null?, pk_index?}}, for arrays the element type and dims.
@@ -233,16 +238,33 @@ CreationResult create_shape_with_snapshot(const std::string &database_url, const
             result.error = e.what();
             return result;
         }
+        // Two first requests for shapes of one table run create_shape at once: each may need
+        // to set the table's replica identity, an ALTER TABLE whose lock upgrade deadlocks
+        // against the other's. PostgreSQL cancels one of them (class 40, transaction rollback);
+        // by then the other has set the identity, so running it again succeeds. Neither the
+        // client nor its where clause is at fault: it is retried, and after the last attempt it
+        // is a server error (503, retry later), not a refused shape.
         try {
-            conn->exec("SELECT electric_shapes.create_shape($1, $2::pg_catalog.oid::pg_catalog.regclass, $3, "
-                       "$4::pg_catalog.text[], $5)",
-                       {name, oid, definition.where,
-                        definition.columns ? std::optional<std::string>(text_array_literal(*definition.columns))
-                                           : std::nullopt,
-                        definition.replica});
-            created = true;
+            for (int attempt = 1;; attempt++) {
+                try {
+                    conn->exec("SELECT electric_shapes.create_shape($1, $2::pg_catalog.oid::pg_catalog.regclass, "
+                               "$3, $4::pg_catalog.text[], $5)",
+                               {name, oid, definition.where,
+                                definition.columns
+                                    ? std::optional<std::string>(text_array_literal(*definition.columns))
+                                    : std::nullopt,
+                                definition.replica});
+                    created = true;
+                    break;
+                } catch (const PgError &e) {
+                    if (e.sqlstate.rfind("40", 0) != 0 || attempt == kCreateAttempts)
+                        throw;
+                    std::this_thread::sleep_for(std::chrono::milliseconds(10 * attempt));
+                }
+            }
         } catch (const PgError &e) {
-            if (e.sqlstate.rfind("08", 0) == 0 || e.sqlstate.rfind("53", 0) == 0 || e.sqlstate.rfind("57", 0) == 0)
+            if (e.sqlstate.rfind("08", 0) == 0 || e.sqlstate.rfind("53", 0) == 0 || e.sqlstate.rfind("57", 0) == 0 ||
+                e.sqlstate.rfind("40", 0) == 0)
                 throw;
             result.error_field = definition.where ? "where" : definition.columns ? "columns" : "table";
             result.error = e.what();

@@ -1,10 +1,16 @@
 // Shape log files (see shape_log.hpp).
 #include "sync/shape_log.hpp"
 
+#include <boost/asio/post.hpp>
+#include <boost/asio/thread_pool.hpp>
+
 #include <algorithm>
 #include <cerrno>
+#include <condition_variable>
 #include <cstring>
+#include <exception>
 #include <fcntl.h>
+#include <mutex>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -154,6 +160,41 @@ void ShapeLog::add_entry(const Entry &entry)
     if (chunks_.starts_chunk(uint64_t(entry.length) + 1))  // the message and its comma
         chunk_ends_.push_back(entries_.size() - 1);
     entries_.push_back(entry);
+}
+
+void sync_logs(const std::vector<ShapeLog *> &logs)
+{
+    if (logs.size() <= 1) {
+        for (ShapeLog *log : logs)
+            log->sync();
+        return;
+    }
+    // 32 threads: on this project's test machine (ext4 on a virtual disk) 1,000 fdatasyncs take
+    // 4.7 s one after another, 0.3 s on 8 threads, 0.17 s on 32 and more again on 64. Made on
+    // first use, so a service with one shape at a time never starts them.
+    static boost::asio::thread_pool pool(32);
+    std::mutex mutex;
+    std::condition_variable finished;
+    size_t left = logs.size();
+    std::exception_ptr first_error;
+    for (ShapeLog *log : logs)
+        boost::asio::post(pool, [&, log]() {
+            std::exception_ptr error;
+            try {
+                log->sync();
+            } catch (...) {
+                error = std::current_exception();
+            }
+            std::lock_guard<std::mutex> lock(mutex);
+            if (error && !first_error)
+                first_error = error;
+            if (--left == 0)
+                finished.notify_one();
+        });
+    std::unique_lock<std::mutex> lock(mutex);
+    finished.wait(lock, [&]() { return left == 0; });
+    if (first_error)
+        std::rethrow_exception(first_error);
 }
 
 void ShapeLog::sync()

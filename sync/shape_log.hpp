@@ -29,6 +29,15 @@ struct StorageError : std::runtime_error {
 void write_file_atomically(const std::string &path, const std::string &text);
 void fsync_directory(const std::string &dir);
 
+class ShapeLog;
+
+// Syncs every log (ShapeLog::sync), several at once when there are several: one fdatasync takes
+// a few milliseconds whatever it writes, so a transaction touching a thousand shapes would stall
+// for seconds done one after another, while concurrent ones share the filesystem's journal
+// commits. Returns when all are done; throws the first StorageError after all have finished.
+// Nothing else may use the logs meanwhile.
+void sync_logs(const std::vector<ShapeLog *> &logs);
+
 class ShapeLog {
 public:
     // Opens (creating) dir/log.jsonl. When loading, reads back its lines, cutting a torn tail.

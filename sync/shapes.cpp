@@ -627,15 +627,16 @@ uint64_t Shapes::sync_and_notify()
 {
     auto dirty = std::move(dirty_);
     dirty_.clear();
-    for (auto &shape : dirty) {
-        try {
-            shape->log->sync();
-        } catch (const std::exception &e) {
-            // Without its log on disk the service cannot go on exactly: stop, and let a restart
-            // resume from the slot, which was not confirmed past this data.
-            log::error("could not sync a shape log", "\"error\":" + log::quote(e.what()));
-            std::abort();
-        }
+    std::vector<ShapeLog *> logs;
+    for (auto &shape : dirty)
+        logs.push_back(shape->log.get());
+    try {
+        sync_logs(logs);
+    } catch (const std::exception &e) {
+        // Without its log on disk the service cannot go on exactly: stop, and let a restart
+        // resume from the slot, which was not confirmed past this data.
+        log::error("could not sync a shape log", "\"error\":" + log::quote(e.what()));
+        std::abort();
     }
     durable_lsn_ = std::max(durable_lsn_, committed_lsn_);
     for (auto &shape : dirty)

@@ -31,20 +31,23 @@ sub npm_modules
     return $modules;
 }
 
-# Starts the service on node's database (args: more flags); returns { handle, log, port, base }. Its stderr (JSON
-# log lines) goes to the file $service->{log} (appended to across restarts; IPC::Run fills a
-# scalar only when the test pumps it).
+# Starts the service on node's database (opts{database}, default postgres; opts{args}: more flags); returns { handle,
+# log, port, base, pid }. Its stderr (JSON log lines) goes to the file $service->{log} (appended
+# to across restarts; IPC::Run fills a scalar only when the test pumps it). With opts{shell}, the
+# service is exec'd by "bash -c '<shell>; exec ...'", so the shell can set its limits first.
 sub start_sync_service
 {
     my ($node, %opts) = @_;
     my $log = $opts{log} // "$opts{storage}.log";
     my $port = $opts{port} // PostgreSQL::Test::Cluster::get_free_port();
-    my @cmd = ('electric-shapes-sync', '--database-url', $node->connstr('postgres'), '--port', $port,
-        '--storage-dir', $opts{storage}, '--insecure', '--long-poll-timeout', $opts{long_poll} // 3000,
-        @{ $opts{args} // [] });    # e.g. --secret, --jwt-secret
+    my @cmd = ('electric-shapes-sync', '--database-url', $node->connstr($opts{database} // 'postgres'),
+        '--port', $port, '--storage-dir', $opts{storage}, '--insecure', '--long-poll-timeout',
+        $opts{long_poll} // 3000, @{ $opts{args} // [] });    # e.g. --secret, --jwt-secret
+    @cmd = ('bash', '-c', "$opts{shell}; exec \"\$@\"", 'service', @cmd) if $opts{shell};
     my $handle = IPC::Run::start(\@cmd, '>>', $log, '2>>', $log);
     push @children, $handle;
-    return { handle => $handle, log => $log, port => $port, base => "http://127.0.0.1:$port" };
+    return { handle => $handle, log => $log, port => $port, base => "http://127.0.0.1:$port",
+             pid => $handle->{KIDS}[0]{PID} };
 }
 
 # Waits until /v1/health answers 200; returns whether it did.

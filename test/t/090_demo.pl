@@ -1,6 +1,7 @@
-# test/demo, the main job a new user runs first, must end by itself and cleanly: pg_recvlogical
-# stopped (a signal sent to a subshell instead once left it streaming for ever), exit status 0,
-# the scratch cluster gone, and the shaped changes of the chat traffic shown on the way.
+# test/demo, the main job a new user runs first, must end by itself and cleanly: pg_recvlogical,
+# the sync service and its web client stopped (a signal sent to a subshell instead once left
+# pg_recvlogical streaming for ever), exit status 0, the scratch cluster gone, and the shaped
+# changes of the chat traffic shown on the way, by the stream and by the client.
 use strict;
 use warnings;
 use IPC::Run;
@@ -16,7 +17,7 @@ ok(-x "$bindir/pg_recvlogical", 'installation found');
 my $bound = 120;
 my ($out, $err) = ('', '');
 my $started = time;
-my $handle = IPC::Run::start([ 'bash', "$ENV{ES_ROOT}/test/demo", '2' ],
+my $handle = IPC::Run::start([ 'bash', "$ENV{ES_ROOT}/test/demo", '5' ],
     '<', \undef, '>', \$out, '2>', \$err,
     init => sub { $ENV{ES_DEMO_PGBIN} = $bindir; },
     IPC::Run::timeout($bound));
@@ -44,6 +45,36 @@ is_deeply($insert, {
     key => '"public"."messages"/"1"',
     value => { id => '1', author_id => '2', body => 'message 1: c4ca4238a0b923820dcc509a6f75849b' } },
     'the first message is the insert random_bodies should see');
+
+# The web client on the sync service saw the traffic of conversation 1 exactly: replaying the
+# changes it printed, in order, gives the conversation's rows as the database has them at the
+# end, and each message it holds arrived as one insert (written there, or moved there).
+my @shape_rows = map { /^shape row: (.*)$/ ? $1 : () } split /\n/, $out;
+my %client;
+my @client_inserts;
+for my $line (split /\n/, $out) {
+    next unless $line =~ /^client: (insert|update|delete) (\{.*\})$/;
+    my ($op, $value) = ($1, JSON::PP->new->utf8->decode($2));
+    if ($op eq 'insert') {
+        ok(!exists $client{ $value->{id} }, "client: message $value->{id} inserted once")
+          or next;
+        push @client_inserts, $value->{id};
+        $client{ $value->{id} } = { %$value };
+    }
+    elsif ($op eq 'update') {
+        ok(exists $client{ $value->{id} }, "client: message $value->{id} updated after its insert") or next;
+        $client{ $value->{id} } = { %{ $client{ $value->{id} } }, %$value };
+    }
+    else {
+        delete $client{ $value->{id} };
+    }
+}
+like($out, qr/^== the client holds conversation 1 as the database does, (\d+) messages:$/m,
+    'the demo says its client holds conversation 1');
+ok(@shape_rows > 0, 'conversation 1 has messages at the end');
+is(join("\n", map { "$_|$client{$_}{body}" } sort { $a <=> $b } keys %client), join("\n", @shape_rows),
+    "the client's changes, replayed, give conversation 1's rows");
+is(scalar(grep { $_->{conversation_id} ne '1' } values %client), 0, 'the client holds only conversation 1');
 
 # Everything it started is gone: the scratch directory with the cluster in it, and its processes.
 my ($work) = $out =~ /^scratch directory: (\S+)$/m;

@@ -20,6 +20,13 @@
 #   <!-- doc-test: output background --> the expected output of the background block: the test
 #                                      waits for its lines, then stops it with SIGINT (Ctrl-C).
 #   <!-- doc-test: promtool-rules -->  a Prometheus rules file: promtool check rules must accept it.
+#   <!-- doc-test: js background service=DB --> a Node program (an ES module, importing the npm
+#                                      packages of test/npm), run in the background against an
+#                                      electric-shapes-sync the test starts on database DB (one per
+#                                      database, on a free port, which replaces the 3000 of
+#                                      "localhost:3000" in the text); the test goes on once it has
+#                                      printed its first line (the client has synced), and its output
+#                                      is checked by "output background".
 #   <!-- doc-test: skip REASON -->     not run (needs root, apt, systemctl, or is a fragment).
 # Every sh, bash, console and sql block carries a marker, so that no example escapes the test.
 #
@@ -34,6 +41,7 @@ use IPC::Run;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use SyncServiceTest;
 
 my $root = $ENV{ES_ROOT} or die "ES_ROOT is not set";
 my @files = ("$root/README.md", sort glob("$root/docs/*.md"));
@@ -217,6 +225,16 @@ sub line_count
     return scalar @l;
 }
 
+# --- The sync service of js blocks: one per database, started when a block first needs it.
+my %services;
+sub start_docs_service
+{
+    my ($db) = @_;
+    my $service = start_sync_service($node, storage => "$scratch/sync_$db", database => $db);
+    wait_healthy($service) or die "electric-shapes-sync did not start on database $db";
+    return $service;
+}
+
 # --- Running the documents in order.
 for my $file (@files) {
     (my $doc = $file) =~ s{^\Q$root\E/}{};
@@ -287,6 +305,31 @@ for my $file (@files) {
                 die "$label: output block without a runnable block before it" unless defined $last_label;
                 is(normalise($last_output), $expected, "$label: output of $last_label as shown");
             }
+            ($last_output, $last_label) = (undef, undef);
+        }
+        elsif ($kind eq 'js') {
+            die "$label: a js block runs in the background" unless $opt{background};
+            die "$label: a second background block while one runs" if $background;
+            my $db = $opt{service} or die "$label: a js block without service=DB";
+            $session //= start_session($name);
+            $services{$db} //= start_docs_service($db);
+            my $dir = $session->{dir};
+            symlink(npm_modules('@electric-sql/client'), "$dir/node_modules") or die "symlink: $!"
+              unless -e "$dir/node_modules";
+            my $n = $session->{n} + 1;
+            (my $text = $b->{text}) =~ s/\blocalhost:3000\b/localhost:$services{$db}{port}/g;
+            open my $fh, '>', "$dir/block$n.mjs" or die;
+            print $fh $text;
+            close $fh;
+            my $out = "$dir/background$n.out";
+            my ($done, $o) = run_in_session($session,
+                "set -m\nnode '$dir/block$n.mjs' > '$out' 2>&1 &\n__doc_test_bg=\$!\nset +m\n", $label);
+            ok($done, "$label: started in the background") or diag($o);
+            my $deadline = time + 60;
+            select(undef, undef, undef, 0.1) while line_count($out) < 1 && time < $deadline;
+            ok(line_count($out) >= 1, "$label: has synced (printed its first line)")
+              or diag(service_log($services{$db}));
+            $background = { file => $out, label => $label };
             ($last_output, $last_label) = (undef, undef);
         }
         elsif ($kind eq 'promtool-rules') {

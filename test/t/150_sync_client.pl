@@ -12,12 +12,10 @@ use JSON::PP;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
-use Time::HiRes qw(usleep);
 use ElectricShapesTest;
+use SyncServiceTest;
 
-my $modules = "$ENV{ES_ROOT}/test/npm/node_modules";
-BAIL_OUT("\@electric-sql/client is not installed in $modules; run test/install-deps")
-  unless -f "$modules/\@electric-sql/client/package.json";
+npm_modules('@electric-sql/client');
 
 my $node = new_shapes_cluster('sync', preload => 0);
 $node->safe_psql('postgres', q{
@@ -26,37 +24,19 @@ $node->safe_psql('postgres', q{
 });
 
 # The service: settings checked first (a bad one is exit status 2 before anything starts).
-my $port = PostgreSQL::Test::Cluster::get_free_port();
 my $storage = $node->basedir . '/sync_storage';
-my ($out, $err) = ('', '');
 {
     my ($o, $e) = ('', '');
     IPC::Run::run([ 'electric-shapes-sync', '--database-url', $node->connstr('postgres') ], '>', \$o, '2>', \$e);
     is($? >> 8, 2, 'no secret and not insecure: exit status 2');
     like($e, qr/^electric-shapes-sync: ELECTRIC_SECRET \(--secret\) is required[^\n]*\n\z/, 'in one line');
 }
-my $service = IPC::Run::start(
-    [ 'electric-shapes-sync', '--database-url', $node->connstr('postgres'), '--port', $port,
-      '--storage-dir', $storage, '--insecure', '--long-poll-timeout', '3000' ],
-    '>', \$out, '2>', \$err);
-my $client;
-# Whatever happens to the test, the service and the client do not outlive it.
-END
-{
-    for my $h (grep { defined } $client, $service) {
-        eval { $h->kill_kill(grace => 5) if $h->pumpable; };
-    }
-}
-my $base = "http://127.0.0.1:$port";
+# The service and the client are killed when the test ends, whatever happens (SyncServiceTest).
+my $service = start_sync_service($node, storage => $storage, long_poll => 3000);
+my $base = $service->{base};
 my $http = HTTP::Tiny->new(timeout => 30);
-my $health;
-for (1 .. 100) {
-    $health = $http->get("$base/v1/health");
-    last if $health->{status} == 200;
-    usleep(100_000);
-}
-is($health->{status}, 200, 'healthy once streaming') or diag("service log:\n$err");
-is($health->{content}, '{"status":"active"}', 'health says active');
+ok(wait_healthy($service, 10), 'healthy once streaming');
+is($http->get("$base/v1/health")->{content}, '{"status":"active"}', 'health says active');
 is($node->safe_psql('postgres',
         "SELECT plugin FROM pg_replication_slots WHERE slot_name = 'electric_shapes_slot_default'"),
     'electric_shapes', 'the service created its slot');
@@ -93,55 +73,23 @@ my $spec = encode_json([
       params => { table => 'items', where => 'grp = $1', params => ['1'] } },
     { name => 'all', columns => \@columns, params => { table => 'items' } },
 ]);
-my ($cout, $cerr) = ('', '');
-$client = do {
-    local $ENV{NODE_PATH} = $modules;
-    IPC::Run::start([ 'node', "$ENV{ES_ROOT}/test/lib/sync_shape_client.cjs", "$base/v1/shape", $outdir, $spec ],
-        '>', \$cout, '2>', \$cerr);
-};
+my $client = start_shape_client($service, $outdir, $spec);
 
-# The rows a shape's query gives, in the client's "id|grp|val|flag" form.
-sub expected_rows
-{
-    my ($where) = @_;
-    return $node->safe_psql('postgres',
-        "SELECT id || '|' || grp || '|' || coalesce(val, 'null') || '|' || flag FROM items WHERE $where ORDER BY id")
-      . "\n";
-}
-
-sub client_rows
-{
-    my ($name) = @_;
-    open my $fh, '<', "$outdir/$name.rows" or return '';
-    local $/;
-    my $rows = <$fh>;
-    close $fh;
-    return $rows;
-}
-
-# Waits until the client's rows of shape name equal the query's (after the sentinel is in).
+# Whether the client's rows of shape name come to equal the shape's query (in the client's
+# "id|grp|val|flag" form) with the sentinel row among them.
 sub converges
 {
     my ($name, $where, $sentinel) = @_;
-    my $deadline = time + 90;
-    my ($got, $want) = ('', '');
-    while (time < $deadline) {
-        $want = expected_rows($where);
-        $got = client_rows($name);
-        return 1 if $got eq $want && index($got, "$sentinel|") >= 0;
-        usleep(200_000);
-    }
-    diag("shape $name: client has " . scalar(split /\n/, $got) . " rows, query " . scalar(split /\n/, $want));
-    diag("client stderr: $cerr");
-    diag("service log: $err");
-    return 0;
+    return wait_for_rows($node, $client, $name,
+        "SELECT id || '|' || grp || '|' || coalesce(val, 'null') || '|' || flag FROM items WHERE $where ORDER BY id",
+        $sentinel, $service);
 }
 
 $writer->finish;
 is($? >> 8, 0, 'the writer ran without errors') or diag($werr);
 $node->safe_psql('postgres', "INSERT INTO items VALUES (999999, 1, 'sentinel', true)");
-ok(converges('grp1', 'grp = 1', 999999), 'where-filtered shape equals its query after the writes');
-ok(converges('all', 'true', 999999), 'whole-table shape equals its query after the writes');
+ok(converges('grp1', 'grp = 1', '999999|1|sentinel|true'), 'where-filtered shape equals its query after the writes');
+ok(converges('all', 'true', '999999|1|sentinel|true'), 'whole-table shape equals its query after the writes');
 
 # Live changes after the initial sync: a second writer, then a second sentinel.
 $writer = IPC::Run::start([ 'psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', $node->connstr('postgres'),
@@ -203,9 +151,10 @@ $writer->finish;
 is($? >> 8, 0, 'the second writer ran without errors') or diag($werr);
 $node->safe_psql('postgres', "UPDATE items SET val = 'sentinel2' WHERE id = 999999");
 $node->safe_psql('postgres', "INSERT INTO items VALUES (999998, 1, 'sentinel3', false)");
-ok(converges('grp1', 'grp = 1', 999998), 'where-filtered shape equals its query after live changes');
-ok(converges('all', 'true', 999998), 'whole-table shape equals its query after live changes');
-ok($client->pumpable, 'the client is still running (it reported no error)') or diag($cerr);
+ok(converges('grp1', 'grp = 1', '999998|1|sentinel3|false'), 'where-filtered shape equals its query after live changes');
+ok(converges('all', 'true', '999998|1|sentinel3|false'), 'whole-table shape equals its query after live changes');
+ok($client->{handle}->pumpable, 'the client is still running (it reported no error)')
+  or diag(slurp_file($client->{err}));
 
 # The slot follows what the service has on disk.
 my $lag = $node->safe_psql('postgres',
@@ -213,12 +162,8 @@ my $lag = $node->safe_psql('postgres',
       . "FROM pg_replication_slots WHERE slot_name = 'electric_shapes_slot_default'");
 is($lag, 't', 'the slot is confirmed');
 
-$client->signal('TERM');
-eval { $client->finish };
-$service->signal('TERM');
-eval { $service->finish };
-# The service's log, for reading after a failure.
-open my $log, '>', $node->basedir . '/sync_service.log' or die;
-print $log $err;
-close $log;
+$client->{handle}->signal('TERM');
+eval { $client->{handle}->finish };
+$service->{handle}->signal('TERM');
+eval { $service->{handle}->finish };
 done_testing();

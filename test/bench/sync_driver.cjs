@@ -1,0 +1,620 @@
+// The clients and the writer of test/bench/sync (see there for what is measured and why). One
+// Node process: it writes through psql, follows shapes through electric-shapes-sync with either
+// the official @electric-sql/client ShapeStream ("real") or a lean long-poll client that speaks
+// the same HTTP protocol with nothing else on top ("lean"), and prints the figures.
+//
+// Every change written carries the writer's clock (performance.timeOrigin + performance.now(), in
+// ms) in its body, taken just before the statement is handed to psql; a client that receives it
+// subtracts that from its own clock. Writer and clients share one process, hence one clock, so
+// a latency is "from the write being sent until a client has parsed the change": the commit and
+// the network hop are included.
+//
+// Settings come from the environment (test/bench/sync sets them):
+//   SHAPE_URL      the service's /v1/shape
+//   PSQL           psql with the arguments to reach the bench database, as a JSON array
+//   RECVLOGICAL    pg_recvlogical with the arguments to reach the bench database, as a JSON array
+//   PGBENCH        pgbench with the arguments to reach the bench database, as a JSON array
+//   SERVICE_PID    the service's process id (its resident memory is read from /proc)
+//   BENCH_QUICK    1: fewer writes and client counts, for a smoke run
+//   RESULTS        file the markdown tables are written to
+'use strict';
+const http = require('http');
+const fs = require('fs');
+const os = require('os');
+const { spawn } = require('child_process');
+const { performance } = require('perf_hooks');
+
+const SHAPE_URL = new URL(process.env.SHAPE_URL);
+const PSQL = JSON.parse(process.env.PSQL);
+const RECVLOGICAL = JSON.parse(process.env.RECVLOGICAL);
+const PGBENCH = JSON.parse(process.env.PGBENCH);
+const SERVICE_PID = Number(process.env.SERVICE_PID);
+const QUICK = process.env.BENCH_QUICK === '1';
+const RESULTS = process.env.RESULTS;
+const PARTS = (process.env.BENCH_PARTS || 'latency,throughput,initial,idle').split(',');
+
+const now = () => performance.timeOrigin + performance.now();
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+let md = '';
+function say(line = '') {
+  console.log(line);
+  md += line + '\n';
+}
+
+// --- psql as a writer: statements on its stdin, each followed by an \echo the promise waits for.
+
+class Writer {
+  constructor() {
+    this.proc = spawn(PSQL[0], [...PSQL.slice(1), '-X', '-q', '-At', '-v', 'ON_ERROR_STOP=1'], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
+    this.waiting = [];
+    this.buffer = '';
+    this.outputs = [];
+    this.n = 0;
+    this.proc.stdout.setEncoding('utf8');
+    this.proc.stdout.on('data', (d) => {
+      this.buffer += d;
+      let i;
+      while ((i = this.buffer.indexOf('\n')) >= 0) {
+        const line = this.buffer.slice(0, i);
+        this.buffer = this.buffer.slice(i + 1);
+        const m = /^__done (\d+)$/.exec(line);
+        if (m) {
+          const w = this.waiting.shift();
+          w.resolve(this.outputs);
+          this.outputs = [];
+        } else {
+          this.outputs.push(line);
+        }
+      }
+    });
+    this.proc.on('exit', (code) => {
+      for (const w of this.waiting) w.reject(new Error(`psql exited with ${code}`));
+      this.waiting = [];
+    });
+  }
+  // Sends sql; resolves with the lines it printed once psql has run it.
+  exec(sql) {
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ resolve, reject });
+      // Without a semicolon psql would keep the statement in its buffer and only echo.
+      const statement = /;\s*$/.test(sql) ? sql : `${sql};`;
+      this.proc.stdin.write(`${statement}\n\\echo __done ${++this.n}\n`);
+    });
+  }
+  async value(sql) {
+    const lines = await this.exec(sql);
+    return lines[0];
+  }
+  close() {
+    this.proc.stdin.end();
+  }
+}
+
+// --- The lean client: GET /v1/shape as Electric's clients send it, long-polls with live=true,
+// the handle, the offset and the cursor of the last response. onMessages(messages, t) is called
+// with each response's messages and the time its body was parsed.
+
+const agent = new http.Agent({ keepAlive: true, maxSockets: Infinity, maxFreeSockets: Infinity });
+
+function get(query, { timeout = 120000, onRequest } = {}) {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      {
+        agent,
+        host: SHAPE_URL.hostname,
+        port: SHAPE_URL.port,
+        path: `${SHAPE_URL.pathname}?${query}`,
+        method: 'GET',
+        timeout,
+      },
+      (res) => {
+        const chunks = [];
+        res.on('data', (c) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) }));
+        res.on('error', reject);
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error('request timed out')));
+    req.on('error', reject);
+    if (onRequest) onRequest(req);
+    req.end();
+  });
+}
+
+function shapeQuery(params) {
+  const q = new URLSearchParams();
+  q.set('table', params.table);
+  if (params.where) q.set('where', params.where);
+  (params.params || []).forEach((v, i) => q.set(`params[${i + 1}]`, v));
+  return q;
+}
+
+class LeanClient {
+  constructor(params, onMessages) {
+    this.params = params;
+    this.onMessages = onMessages;
+    this._stopped = false;
+    this.live = false; // a live request is outstanding
+    this.errors = 0;
+    this.responses = 0;
+  }
+  // Initial sync; resolves once up to date, then keeps long-polling in the background.
+  async start() {
+    let offset = '-1';
+    let handle = null;
+    for (;;) {
+      const q = shapeQuery(this.params);
+      q.set('offset', offset);
+      if (handle) q.set('handle', handle);
+      const res = await get(q.toString());
+      if (res.status !== 200) throw new Error(`initial sync: ${res.status} ${res.body}`);
+      handle = res.headers['electric-handle'];
+      offset = res.headers['electric-offset'];
+      const messages = JSON.parse(res.body);
+      this.onMessages(messages, now(), true);
+      if (messages.some((m) => m.headers && m.headers.control === 'up-to-date')) break;
+    }
+    this.handle = handle;
+    this.offset = offset;
+    this.cursor = null;
+    this.loop = this.poll();
+  }
+  get stopped() {
+    return this._stopped;
+  }
+  // Stopping ends the held long-poll too (its socket closes), as a closed browser tab does.
+  set stopped(v) {
+    this._stopped = v;
+    if (v && this.request) this.request.destroy();
+  }
+  async poll() {
+    while (!this.stopped) {
+      const q = shapeQuery(this.params);
+      q.set('offset', this.offset);
+      q.set('handle', this.handle);
+      q.set('live', 'true');
+      if (this.cursor) q.set('cursor', this.cursor);
+      let res;
+      this.live = true;
+      try {
+        res = await get(q.toString(), { onRequest: (r) => (this.request = r) });
+      } catch (e) {
+        this.live = false;
+        if (this.stopped) return;
+        this.errors++;
+        this.lastError = e.message;
+        await sleep(100);
+        continue;
+      }
+      this.live = false;
+      if (this.stopped) return;
+      if (res.status !== 200) {
+        this.errors++;
+        this.lastError = `status ${res.status}`;
+        await sleep(100);
+        continue;
+      }
+      this.responses++;
+      this.offset = res.headers['electric-offset'];
+      this.cursor = res.headers['electric-cursor'] || this.cursor;
+      this.onMessages(JSON.parse(res.body), now(), false);
+    }
+  }
+}
+
+// --- The official client.
+
+let electric;
+class RealClient {
+  constructor(params, onMessages) {
+    electric = electric || require('@electric-sql/client');
+    this.params = params;
+    this.onMessages = onMessages;
+    this.errors = 0;
+    this.live = true;
+  }
+  start() {
+    return new Promise((resolve, reject) => {
+      this.abort = new AbortController();
+      this.stream = new electric.ShapeStream({
+        url: SHAPE_URL.href,
+        params: this.params,
+        signal: this.abort.signal,
+        onError: (e) => {
+          this.errors++;
+          this.lastError = String(e && e.message);
+          reject(e);
+        },
+      });
+      let ready = false;
+      this.stream.subscribe(
+        (messages) => {
+          this.onMessages(messages, now(), !ready);
+          if (!ready && messages.some((m) => m.headers && m.headers.control === 'up-to-date')) {
+            ready = true;
+            resolve();
+          }
+        },
+        (e) => {
+          this.errors++;
+          this.lastError = String(e && e.message);
+        },
+      );
+    });
+  }
+  set stopped(v) {
+    if (v && this.abort) this.abort.abort();
+  }
+}
+
+// --- Figures.
+
+function percentile(sorted, p) {
+  if (sorted.length === 0) return NaN;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i];
+}
+const ms = (x) => (Number.isFinite(x) ? x.toFixed(1) : 'n/a');
+const int = (x) => Math.round(x).toLocaleString('en-US');
+
+function rssKb(pid) {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+)/.exec(status)[1]);
+}
+
+function goal(ok) {
+  return ok ? 'met' : '**MISSED**';
+}
+
+// --- Start N clients of a kind on shapes; resolves with { clients, received } once all are
+// up to date and their first live request is out.
+
+async function startClients(kind, shapes, onChange) {
+  const Client = kind === 'real' ? RealClient : LeanClient;
+  const clients = shapes.map(
+    (params, i) =>
+      new Client(params, (messages, t, initial) => {
+        if (initial) return;
+        for (const m of messages) if (m.value && m.value.body) onChange(i, m.value.body, t);
+      }),
+  );
+  // A few at a time, as many browsers would arrive: the service creates new shapes on two
+  // workers, and a thousand simultaneous creations only queue there.
+  const batch = 50;
+  for (let i = 0; i < clients.length; i += batch) await Promise.all(clients.slice(i, i + batch).map((c) => c.start()));
+  await sleep(300 + clients.length);  // every live request has reached the service
+  return clients;
+}
+
+function stopClients(clients) {
+  for (const c of clients) c.stopped = true;
+}
+
+// --- Latency: writes one change at a time and waits until every client that should see it has
+// it, with a pause after each so every client's next long-poll is waiting again.
+
+async function latency(writer, kind, n, shared, writes) {
+  const shapes = [];
+  for (let i = 0; i < n; i++)
+    shapes.push(
+      shared
+        ? { table: 'bench_items', where: 'shape_id = $1', params: ['0'] }
+        : { table: 'bench_items', where: 'shape_id = $1', params: [String(i + 1)] },
+    );
+  let expect = 0;
+  let got = 0;
+  let done = null;
+  const samples = [];
+  const clients = await startClients(kind, shapes, (i, body, t) => {
+    const m = /^t:([0-9.]+)$/.exec(body);
+    if (!m) return;
+    samples.push(t - Number(m[1]));
+    if (++got === expect && done) done();
+  });
+  const errorsBefore = clients.reduce((a, c) => a + c.errors, 0);
+  const t0 = now();
+  for (let w = 0; w < writes; w++) {
+    const target = shared ? 0 : (w % n) + 1;
+    expect += shared ? n : 1;
+    const arrived = new Promise((r) => (done = r));
+    await writer.exec(`INSERT INTO bench_items (shape_id, body) VALUES (${target}, 't:${now()}')`);
+    await Promise.race([arrived, sleep(10000)]);
+    done = null;
+    await sleep(shared ? Math.max(10, n / 20) : 5);
+  }
+  const elapsed = now() - t0;
+  stopClients(clients);
+  samples.sort((a, b) => a - b);
+  return {
+    p50: percentile(samples, 50),
+    p99: percentile(samples, 99),
+    max: samples[samples.length - 1],
+    samples: samples.length,
+    expected: expect,
+    errors: clients.reduce((a, c) => a + c.errors, 0) - errorsBefore,
+    elapsed,
+  };
+}
+
+// --- Main.
+
+async function main() {
+  const writer = new Writer();
+  const cpu = os.cpus()[0].model;
+  say(`# electric-shapes-sync benchmark`);
+  say('');
+  say(`machine: ${os.cpus().length} cores (${cpu}), ${Math.round(os.totalmem() / 2 ** 30)} GB; ` +
+      `${process.env.BENCH_COMMIT || ''}${QUICK ? '; quick mode' : ''}`);
+  say('');
+
+  const counts = QUICK ? [1, 100, 1000] : [1, 100, 1000];
+  const maxClients = Math.max(...counts);
+
+  // Idle connections first, on a service that has served nothing else yet: memory freed by
+  // earlier parts would be reused by the connections and hide what they cost.
+  await writer.exec(`INSERT INTO bench_items (shape_id, body) SELECT g, 'seed' FROM generate_series(0, ${maxClients}) g`);
+  if (PARTS.includes('idle')) await idlePart(writer);
+
+  // Then the shapes of the latency and throughput parts: the service creates each on the first
+  // request for it.
+  if (PARTS.includes('latency') || PARTS.includes('throughput')) {
+    const t0 = now();
+    const warm = [];
+    for (let i = 0; i <= maxClients; i++)
+      warm.push({ table: 'bench_items', where: 'shape_id = $1', params: [String(i)] });
+    const clients = await startClients('lean', warm, () => {});
+    stopClients(clients);
+    const creation = now() - t0;
+    say(`## Shapes`);
+    say('');
+    say(`${maxClients + 1} shapes \`shape_id = k\` created through the service by first requests, 50 at a time, ` +
+        `in ${(creation / 1000).toFixed(1)} s (${int(((maxClients + 1) * 1000) / creation)} shapes/s)`);
+    say('');
+  }
+  if (PARTS.includes('latency')) await latencyPart(writer, counts);
+  if (PARTS.includes('throughput')) await throughputPart(writer, maxClients);
+  if (PARTS.includes('initial')) await initialPart(writer);
+  writer.close();
+  if (RESULTS) fs.writeFileSync(RESULTS, md);
+}
+
+async function latencyPart(writer, counts) {
+  say('## Commit-to-client latency');
+  say('');
+  say('One change at a time; each is received by one client (distinct shapes: `shape_id = k`, one ' +
+      'client per shape) or by every client (one shared shape). Milliseconds from the write being ' +
+      'sent to psql until a client has parsed it.');
+  say('');
+  say('| client | clients | shapes | changes | deliveries | p50 ms | p99 ms | max ms | errors | goal (1,000 clients: p50 ≤ 5, p99 ≤ 25) |');
+  say('|---|---:|---|---:|---:|---:|---:|---:|---:|---|');
+  const latencyResults = {};
+  for (const kind of ['lean', 'real']) {
+    for (const n of counts) {
+      for (const shared of [false, true]) {
+        if (n === 1 && shared) continue;
+        const writes = shared ? (QUICK ? 5 : n >= 1000 ? (kind === 'real' ? 10 : 20) : 50) : QUICK ? 50 : 300;
+        const r = await latency(writer, kind, n, shared, writes);
+        latencyResults[`${kind}/${n}/${shared}`] = r;
+        const g = n >= 1000 ? goal(r.p50 <= 5 && r.p99 <= 25) : '';
+        say(`| ${kind} | ${int(n)} | ${shared ? 'one shared' : 'distinct'} | ${writes} | ${int(r.samples)}/${int(r.expected)} | ` +
+            `${ms(r.p50)} | ${ms(r.p99)} | ${ms(r.max)} | ${r.errors} | ${g} |`);
+        await sleep(500);
+      }
+    }
+  }
+  say('');
+}
+
+async function throughputPart(writer, maxClients) {
+  say('## Changes per second with 1,000 live shapes');
+  say('');
+  const tputShapes = [];
+  for (let i = 1; i <= maxClients; i++)
+    tputShapes.push({ table: 'bench_items', where: 'shape_id = $1', params: [String(i)] });
+  let received = 0;
+  let want = 0;
+  let allIn = null;
+  const tputClients = await startClients('lean', tputShapes, () => {
+    if (++received === want && allIn) allIn();
+  });
+  const slot = 'bench_peer';
+  await writer.exec(`SELECT 1 FROM pg_create_logical_replication_slot('${slot}', 'electric_shapes')`);
+  const startLsn = await writer.value('SELECT pg_current_wal_lsn()');
+  const tput = [];
+  const bulkRows = QUICK ? 20000 : 100000;
+  const smallTx = QUICK ? 4000 : 20000;
+  {
+    // (a) one transaction spread over every shape.
+    want += bulkRows;
+    const arrived = new Promise((r) => (allIn = r));
+    const t = now();
+    await writer.exec(`INSERT INTO bench_items (shape_id, body) SELECT 1 + g % ${maxClients}, 'bulk ' || g ` +
+                      `FROM generate_series(1, ${bulkRows}) g`);
+    const committed = now() - t;
+    await Promise.race([arrived, sleep(300000)]);
+    tput.push({ what: `one transaction of ${int(bulkRows)} rows`, rows: bulkRows, writer: committed, total: now() - t,
+                got: received });
+  }
+  {
+    // (b) many one-row transactions from two pgbench clients.
+    const script = `/tmp/bench_sync_${process.pid}.sql`;
+    fs.writeFileSync(script,
+      `\\set k random(1, ${maxClients})\nINSERT INTO bench_items (shape_id, body) VALUES (:k, 'small');\n`);
+    want += smallTx;
+    const arrived = new Promise((r) => (allIn = r));
+    const t = now();
+    await new Promise((resolve, reject) => {
+      const p = spawn(PGBENCH[0], [...PGBENCH.slice(1), '-n', '-c', '2', '-j', '2', '-t', String(smallTx / 2),
+                                   '-f', script], { stdio: ['ignore', 'ignore', 'inherit'] });
+      p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`pgbench exited with ${code}`))));
+    });
+    const committed = now() - t;
+    await Promise.race([arrived, sleep(300000)]);
+    fs.unlinkSync(script);
+    tput.push({ what: `${int(smallTx)} one-row transactions (pgbench, 2 connections)`, rows: smallTx, writer: committed,
+                total: now() - t, got: received - bulkRows });
+  }
+  const endLsn = await writer.value('SELECT pg_current_wal_lsn()');
+  const tputErrors = tputClients.reduce((a, c) => a + c.errors, 0);
+  stopClients(tputClients);
+  // The peer: the plugin's raw stream of the same WAL, every shape, the service's options.
+  const tr = now();
+  await new Promise((resolve, reject) => {
+    const p = spawn(RECVLOGICAL[0], [...RECVLOGICAL.slice(1), '--slot', slot, '--start', '-E', endLsn,
+                                     '-o', 'include-transaction=true', '-o', 'values=text', '-f', '/dev/null'],
+                    { stdio: ['ignore', 'ignore', 'inherit'] });
+    p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`pg_recvlogical exited with ${code}`))));
+  });
+  const recvTime = now() - tr;
+  await writer.exec(`SELECT pg_drop_replication_slot('${slot}')`);
+  say('1,000 lean clients long-polling 1,000 distinct shapes (`shape_id = k`); rows spread evenly. ' +
+      'Time from the first write sent until every client has every row. The peer, ' +
+      '`pg_recvlogical` streaming the same WAL (' + startLsn + ' to ' + endLsn + ') from the plugin with the ' +
+      "service's options to /dev/null, is the upper bound: the plugin's raw stream, no service.");
+  say('');
+  say('| workload | rows | writer s | delivered s | rows received | changes/s | goal ≥ 20,000/s |');
+  say('|---|---:|---:|---:|---:|---:|---|');
+  let allRows = 0;
+  let allTime = 0;
+  for (const r of tput) {
+    const rate = (r.rows * 1000) / r.total;
+    allRows += r.rows;
+    allTime += r.total;
+    say(`| ${r.what} | ${int(r.rows)} | ${(r.writer / 1000).toFixed(2)} | ${(r.total / 1000).toFixed(2)} | ${int(r.got)} | ` +
+        `${int(rate)} | ${goal(rate >= 20000 && r.got === r.rows)} |`);
+  }
+  say(`| both, through the service | ${int(allRows)} | | ${(allTime / 1000).toFixed(2)} | | ${int((allRows * 1000) / allTime)} | |`);
+  say(`| both, pg_recvlogical (peer) | ${int(allRows)} | | ${(recvTime / 1000).toFixed(2)} | | ${int((allRows * 1000) / recvTime)} | ` +
+      `service takes ${(allTime / recvTime).toFixed(2)}x the peer's time |`);
+  say('');
+  say(`client errors during the throughput runs: ${tputErrors}`);
+  say('');
+}
+
+async function initialPart(writer) {
+  say('## Initial sync of a 100,000-row shape');
+  say('');
+  const bigRows = QUICK ? 20000 : 100000;
+  await writer.exec(`CREATE TABLE bench_big (id int PRIMARY KEY, grp int NOT NULL, body text NOT NULL, at timestamptz NOT NULL DEFAULT now());
+INSERT INTO bench_big (id, grp, body) SELECT g, g % 10, md5(g::text) || md5((g + 1)::text) FROM generate_series(1, ${bigRows}) g;
+VACUUM ANALYZE bench_big`);
+  const bigParams = { table: 'bench_big' };
+  const initial = [];
+  async function timedInitial(label) {
+    const t = now();
+    let rows = 0;
+    let offset = '-1';
+    let handle = null;
+    let bytes = 0;
+    for (;;) {
+      const q = shapeQuery(bigParams);
+      q.set('offset', offset);
+      if (handle) q.set('handle', handle);
+      const res = await get(q.toString(), { timeout: 600000 });
+      if (res.status !== 200) throw new Error(`initial sync: ${res.status} ${res.body}`);
+      bytes += res.body.length;
+      handle = res.headers['electric-handle'];
+      offset = res.headers['electric-offset'];
+      const messages = JSON.parse(res.body);
+      rows += messages.filter((m) => m.value).length;
+      if (messages.some((m) => m.headers && m.headers.control === 'up-to-date')) break;
+    }
+    const took = now() - t;
+    initial.push({ label, rows, took, bytes });
+    return handle;
+  }
+  const handle = await timedInitial('lean client, first request (shape created: create_shape, shape_snapshot, file, response)');
+  await timedInitial('lean client, second client (snapshot file already on disk)');
+  {
+    // The same response received but not parsed: the service's part without the client's
+    // JSON.parse of tens of megabytes.
+    const q = shapeQuery(bigParams);
+    q.set('offset', '-1');
+    const t = now();
+    const res = await get(q.toString(), { timeout: 600000 });
+    initial.push({ label: `HTTP body received, not parsed (${(res.body.length / 2 ** 20).toFixed(1)} MB, file on disk)`,
+                   rows: bigRows, took: now() - t, raw: true });
+  }
+  {
+    const t = now();
+    let rows = 0;
+    const c = new RealClient(bigParams, (messages) => {
+      rows += messages.filter((m) => m.value).length;
+    });
+    await c.start();
+    c.stopped = true;
+    initial.push({ label: 'official client ShapeStream (snapshot on disk)', rows, took: now() - t });
+  }
+  async function timedPsql(label, sql) {
+    const t = now();
+    await new Promise((resolve, reject) => {
+      const p = spawn(PSQL[0], [...PSQL.slice(1), '-X', '-q', '-At', '-v', 'ON_ERROR_STOP=1', '-o', '/dev/null', '-c', sql],
+                      { stdio: ['ignore', 'ignore', 'inherit'] });
+      p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`psql exited with ${code}`))));
+    });
+    initial.push({ label, rows: bigRows, took: now() - t, peer: true });
+  }
+  const name = await writer.value(`SELECT name FROM electric_shapes.shapes WHERE name LIKE '%${handle}'`);
+  await timedPsql('peer: psql, the shape\'s `shape_snapshot` to /dev/null',
+                  `COPY (SELECT * FROM electric_shapes.shape_snapshot('${name}')) TO STDOUT`);
+  await timedPsql('peer: psql, `COPY bench_big TO STDOUT` (the rows, no JSON)', 'COPY bench_big TO STDOUT');
+  say(`A table of ${int(bigRows)} rows (id, grp, a 64-character text, a timestamp), the whole table as one shape.`);
+  say('');
+  say('| how | rows | seconds | rows/s | goal ≥ 200,000 rows/s |');
+  say('|---|---:|---:|---:|---|');
+  for (const r of initial) {
+    const rate = (r.rows * 1000) / r.took;
+    say(`| ${r.label} | ${int(r.rows)} | ${(r.took / 1000).toFixed(2)} | ${int(rate)} | ` +
+        `${r.peer ? '' : r.raw ? `(${goal(rate >= 200000)} without the client)` : goal(rate >= 200000)} |`);
+  }
+  say('');
+}
+
+// Idle long-polls: memory per connection, and 5,000 held without an error.
+async function idlePart(writer) {
+  say('## Idle live connections');
+  say('');
+  say('| long-polls held | service RSS before | RSS while held | per connection | goal ≤ 64 kB | errors | all got the change | goal: 5,000 without an error |');
+  say('|---:|---:|---:|---:|---|---:|---|---|');
+  // The shape exists before the baseline is read, so only the connections are counted. Once:
+  // a second round would reuse what the first freed.
+  await get(`${shapeQuery({ table: 'bench_items', where: 'shape_id = $1', params: ['0'] })}&offset=-1`);
+  for (const n of [5000]) {
+    await sleep(500);
+    const before = rssKb(SERVICE_PID);
+    const idle = [];
+    let gotChange = 0;
+    let waiting = null;
+    for (let i = 0; i < n; i++)
+      idle.push(new LeanClient({ table: 'bench_items', where: 'shape_id = $1', params: ['0'] }, (messages) => {
+        if (messages.some((m) => m.value && m.value.body === `idle ${n}`) && ++gotChange === n && waiting) waiting();
+      }));
+    // Up to date first (a few at a time), then all the long-polls go out.
+    for (let i = 0; i < n; i += 200) await Promise.all(idle.slice(i, i + 200).map((c) => c.start()));
+    await sleep(2000);
+    const held = rssKb(SERVICE_PID);
+    const outstanding = idle.filter((c) => c.live).length;
+    const arrived = new Promise((r) => (waiting = r));
+    await writer.exec(`INSERT INTO bench_items (shape_id, body) VALUES (0, 'idle ${n}')`);
+    await Promise.race([arrived, sleep(30000)]);
+    const errors = idle.reduce((a, c) => a + c.errors, 0);
+    const per = ((held - before) * 1024) / n;
+    say(`| ${int(n)} | ${int(before)} kB | ${int(held)} kB | ${(per / 1024).toFixed(1)} kB | ${goal(per <= 64 * 1024)} | ${errors} | ` +
+        `${gotChange}/${n}${outstanding !== n ? ` (${outstanding} held)` : ''} | ` +
+        `${n >= 5000 ? goal(errors === 0 && gotChange === n) : ''} |`);
+    if (errors) say(`  (an error: ${idle.find((c) => c.errors).lastError})`);
+    stopClients(idle);
+    agent.destroy();
+  }
+  say('');
+}
+
+main().then(
+  () => process.exit(0),
+  (e) => {
+    console.error(e && (e.stack || e));
+    process.exit(1);
+  },
+);
