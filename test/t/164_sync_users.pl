@@ -147,6 +147,13 @@ $res = get_as("$tokens->{alice}x", 'where=conversation_id%20%3D%201');
 is_deeply([ $res->{status}, $res->{headers}{'www-authenticate'} ], [ 401, 'Bearer error="invalid_token"' ],
 	'a damaged token: 401 with WWW-Authenticate');
 
+# A user's live request is a long-poll, which ends when access is lost; an SSE stream would go on.
+$res = $http->get("$service->{base}/v1/shape?table=messages&where=conversation_id%20%3D%201&offset=0_inf"
+	  . "&handle=h&live=true&live_sse=true", { headers => { Authorization => "Bearer $tokens->{alice}" } });
+is_deeply([ $res->{status}, decode_json($res->{content})->{errors} ],
+	[ 400, { live_sse => ["is not available with a bearer token; users' live requests are long-polls"] } ],
+	'a user\'s SSE request: 400, it would not end on lost access');
+
 $res = $http->request('DELETE', "$service->{base}/v1/shape?table=messages&where=conversation_id%20%3D%201",
 	{ headers => { Authorization => "Bearer $tokens->{alice}" } });
 is_deeply([ $res->{status}, decode_json($res->{content})->{reason} ], [ 403, 'users may not delete shapes' ],
