@@ -12,6 +12,7 @@
 #include <map>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include "sync/log.hpp"
 #include "sync/pg_connection.hpp"
@@ -25,6 +26,7 @@ namespace asio = boost::asio;
 namespace {
 
 constexpr size_t kMaxCachedAnswers = 100000;  // bounded: a full cache is emptied, not grown
+constexpr auto kVisibilityWait = std::chrono::seconds(10);  // see Asker::ask
 constexpr int kMaxAskAgain = 5;              // answers overtaken by membership changes
 
 std::string json_text(const nlohmann::json &value)
@@ -105,8 +107,16 @@ class Asker {
 public:
     Asker(const Config &config) : config_(config) {}
 
-    Outcome ask(const Question &q)
+    // wait_xid: the last membership change the stream showed (0: none). The stream can show a
+    // commit before the server makes it visible to other sessions (its record is flushed, and a
+    // synchronous commit then waits for a standby, before the transaction leaves the process
+    // array); an answer read in that window would still see the user as a member. So the
+    // question waits until that transaction is visible.
+    Outcome ask(const Question &q, uint64_t wait_xid)
     {
+        if (wait_xid != 0 && !wait_until_visible(wait_xid))
+            return unavailable("Unable to check access: a membership change is not visible to the database's "
+                               "sessions yet");
         Outcome first = ask_once(q);
         if (!first.answer)
             return first;
@@ -123,6 +133,41 @@ public:
     }
 
 private:
+    // True once the transaction with 32-bit id xid32 is visible to a new snapshot; false after
+    // kVisibilityWait, or when the server cannot be asked.
+    bool wait_until_visible(uint64_t xid32)
+    {
+        auto deadline = std::chrono::steady_clock::now() + kVisibilityWait;
+        try {
+            PgConnection &c = connection();
+            // The full (epoch-qualified) id: the xid is below any later snapshot's xmax, so it has
+            // xmax's epoch when its low 32 bits are not above xmax's, else the epoch before.
+            PgResult next = c.exec("SELECT pg_catalog.pg_snapshot_xmax(pg_catalog.pg_current_snapshot())::pg_catalog.text");
+            uint64_t xmax = std::stoull(PQgetvalue(next.get(), 0, 0));
+            uint64_t epoch = xmax >> 32;
+            if (xid32 > (xmax & 0xffffffffULL) && epoch > 0)
+                epoch--;
+            std::string full = std::to_string((epoch << 32) | (xid32 & 0xffffffffULL));
+            for (;;) {
+                PgResult r = c.exec(
+                    "SELECT pg_catalog.pg_visible_in_snapshot($1::pg_catalog.xid8, pg_catalog.pg_current_snapshot())",
+                    {full});
+                if (std::string(PQgetvalue(r.get(), 0, 0)) == "t")
+                    return true;
+                if (std::chrono::steady_clock::now() >= deadline) {
+                    log::warning("membership change not visible", "\"xid\":" + full);
+                    return false;
+                }
+                std::this_thread::sleep_for(std::chrono::milliseconds(5));
+            }
+        } catch (const std::exception &e) {
+            rollback();
+            conn_.reset();
+            log::warning("user access check failed", "\"error\":" + log::quote(e.what()));
+            return false;
+        }
+    }
+
     Outcome unavailable(const std::string &message)
     {
         Outcome o;
@@ -265,6 +310,7 @@ struct UserAccess::Impl : std::enable_shared_from_this<UserAccess::Impl> {
     std::map<std::string, Answer> answers;
     std::list<HoldPtr> holds;
     uint64_t generation = 0;  // membership changes seen
+    uint64_t latest_change_xid = 0;  // the transaction of the last one (32-bit id)
 
     Impl(asio::io_context &io_, const Config &config_, Shapes &shapes_)
         : io(io_), config(config_), shapes(shapes_), asker(config_)
@@ -276,9 +322,10 @@ struct UserAccess::Impl : std::enable_shared_from_this<UserAccess::Impl> {
     void ask(Question q, std::function<void(Outcome, bool cacheable)> done, int attempt = 0)
     {
         uint64_t started = generation;
+        uint64_t wait_xid = latest_change_xid;
         auto self = shared_from_this();
-        asio::post(worker, [self, q = std::move(q), done = std::move(done), started, attempt]() mutable {
-            Outcome outcome = self->asker.ask(q);
+        asio::post(worker, [self, q = std::move(q), done = std::move(done), started, attempt, wait_xid]() mutable {
+            Outcome outcome = self->asker.ask(q, wait_xid);
             asio::post(self->io, [self, q = std::move(q), done = std::move(done), outcome = std::move(outcome),
                                   started, attempt]() mutable {
                 if (self->generation != started && outcome.answer && attempt < kMaxAskAgain) {
@@ -459,6 +506,8 @@ void UserAccess::on_stream_message(const StreamMessage &message)
             oids.insert(name.substr(prefix.size()));
     if (oids.empty())
         return;
+    if (message.xid != 0)
+        impl_->latest_change_xid = message.xid;
     if (message.kind == MessageKind::ShapeDropped)
         asio::post(impl_->worker, [impl = impl_, oids]() {
             for (const std::string &oid : oids)

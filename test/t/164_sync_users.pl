@@ -197,6 +197,34 @@ for (1 .. 100) {
 }
 is($res->{status}, 200, 'alice added back: her next requests get conversation 1');
 
+# The stream can show a commit before other sessions see it: a synchronous commit waits for its
+# standby after its WAL is flushed, still invisible. Bob leaves conversation 1 in such a commit,
+# held while the service decodes it; an answer asked in that window must not let the message
+# posted in the same transaction reach him.
+$node->safe_psql('postgres', q{ALTER SYSTEM SET synchronous_standby_names = 'nobody'; SELECT pg_reload_conf();});
+my ($hout, $herr) = ('', '');
+my $held = IPC::Run::start([ 'psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', $node->connstr('postgres'),
+	'-c', q{BEGIN; DELETE FROM memberships WHERE conversation_id = 1 AND user_id = 'bob';
+	        INSERT INTO messages VALUES (40, 1, 'alice', 'while bob was leaving'); COMMIT;} ], '>', \$hout, '2>', \$herr);
+ok($node->poll_query_until('postgres', q{SELECT count(*) = 1 FROM pg_stat_activity WHERE wait_event = 'SyncRep'}),
+	'bob\'s removal is committed and flushed, not yet visible');
+my $flushed = $node->safe_psql('postgres', 'SELECT pg_current_wal_flush_lsn()');
+ok($node->poll_query_until('postgres', qq{SELECT confirmed_flush_lsn >= '$flushed' FROM pg_replication_slots
+	WHERE slot_name = 'electric_shapes_slot_default'}), 'the service has the transaction on disk');
+usleep(500_000);  # the time an answer asked at once would take to reach the client
+is($node->safe_psql('postgres', q{SELECT count(*) FROM memberships WHERE conversation_id = 1 AND user_id = 'bob'}),
+	'1', 'other sessions still see bob as a member');
+unlike(slurp_file("$bob->{dir}/c1.rows"), qr/while bob was leaving/, 'bob\'s client has not received the message');
+$node->safe_psql('postgres', q{ALTER SYSTEM RESET synchronous_standby_names; SELECT pg_reload_conf();});
+$held->finish;
+is($? >> 8, 0, 'the held commit completes once no standby is waited for') or diag($herr);
+$error = '';
+for (1 .. 100) { $error = client_file($bob, 'c1.error'); last if $error; usleep(100_000); }
+like($error, qr/^403 .*"reason":"you are not a member of conversation_id '1'/,
+	'bob\'s live request ended once the removal was visible, the refetch is refused');
+unlike(slurp_file("$bob->{dir}/c1.rows") . slurp_file($bob->{err}), qr/while bob was leaving/,
+	'bob never received the message posted in the transaction that removed him');
+
 # A token that expires while its live request is held: the request ends with 401 then, not at
 # the end of the 20 s long-poll.
 {
