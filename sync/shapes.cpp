@@ -450,12 +450,9 @@ Response Shapes::shape_response(const ShapePtr &shape, const ShapeRequest &reque
         size_t k = request.offset.before_all ? 0 : static_cast<size_t>(request.offset.op) + 1;
         if (k >= chunks)
             return invalid_request("offset", "out of bounds for this shape");
-        std::string rows = read_snapshot_messages(shape->dir, shape->snapshot_chunks[k], shape->snapshot_chunks[k + 1]);
         bool last_chunk = k + 1 == chunks;
-        r.body = "[" + rows;
-        if (last_chunk)
-            r.body += (rows.empty() ? "" : ",") + snapshot_end_message(shape->bounds);
-        r.body += "]";
+        r.body = snapshot_chunk_body(shape->dir, shape->snapshot_chunks[k], shape->snapshot_chunks[k + 1],
+                                     last_chunk ? snapshot_end_message(shape->bounds) : std::string());
         offset = last_chunk ? LogOffset::snapshot_end() : LogOffset::at(0, k);
         has_data = true;
         r.set("cache-control", request.offset.before_all
