@@ -39,12 +39,12 @@ void write_all(int fd, const char *data, size_t size, const std::string &path)
     }
 }
 
-std::string read_range(int fd, uint64_t position, size_t length, const std::string &path)
+// Reads length bytes at position into out[at, at + length) (out is already that long).
+void read_into(int fd, uint64_t position, size_t length, std::string &out, size_t at, const std::string &path)
 {
-    std::string out(length, '\0');
     size_t done = 0;
     while (done < length) {
-        ssize_t n = ::pread(fd, &out[done], length - done, static_cast<off_t>(position + done));
+        ssize_t n = ::pread(fd, &out[at + done], length - done, static_cast<off_t>(position + done));
         if (n < 0) {
             if (errno == EINTR)
                 continue;
@@ -54,18 +54,35 @@ std::string read_range(int fd, uint64_t position, size_t length, const std::stri
             throw StorageError("unexpected end of \"" + path + "\"");
         done += static_cast<size_t>(n);
     }
+}
+
+std::string read_range(int fd, uint64_t position, size_t length, const std::string &path)
+{
+    std::string out(length, '\0');
+    read_into(fd, position, length, out, 0, path);
     return out;
 }
 
-// Newlines between messages become commas (a message holds no raw newline: JSON escapes them).
-std::string joined(std::string bytes)
+// A response body "[m1,m2,...,tail]" of the newline-ended messages at [position, position +
+// length) of the file and a tail message (may be empty), built in its one allocation: the
+// messages are read straight into place and their newlines become commas there (a message holds
+// no raw newline: JSON escapes them). A 25 MB body read, joined and concatenated as separate
+// strings spent most of its time copying and faulting pages.
+std::string read_body(int fd, uint64_t position, size_t length, const std::string &tail, const std::string &path)
 {
-    if (!bytes.empty() && bytes.back() == '\n')
-        bytes.pop_back();
-    for (char &c : bytes)
-        if (c == '\n')
-            c = ',';
-    return bytes;
+    std::string body;
+    body.reserve(length + tail.size() + 2);
+    body.resize(1 + length);
+    body[0] = '[';
+    read_into(fd, position, length, body, 1, path);
+    for (size_t i = 1; i < body.size(); i++)
+        if (body[i] == '\n')
+            body[i] = ',';
+    if (length > 0 && tail.empty())
+        body.pop_back();  // the last message's newline
+    body += tail;
+    body += ']';
+    return body;
 }
 
 }  // namespace
@@ -230,7 +247,10 @@ std::string ShapeLog::read_after(const LogOffset &offset, LogOffset &last) const
     size_t end = chunk_end == chunk_ends_.end() ? visible_ - 1 : std::min(*chunk_end, visible_ - 1);
     const Entry &first = entries_[lo], &final = entries_[end];
     last = final.offset;
-    return joined(read_range(fd_, first.position, final.position + final.length + 1 - first.position, path_));
+    std::string messages = read_range(fd_, first.position, final.position + final.length + 1 - first.position, path_);
+    messages.pop_back();  // the last message's newline; the others become commas
+    std::replace(messages.begin(), messages.end(), '\n', ',');
+    return messages;
 }
 
 std::vector<uint64_t> snapshot_chunk_bounds(const std::string &dir, uint64_t chunk_bytes)
@@ -270,21 +290,21 @@ std::vector<uint64_t> snapshot_chunk_bounds(const std::string &dir, uint64_t chu
     return bounds;
 }
 
-std::string read_snapshot_messages(const std::string &dir, uint64_t begin, uint64_t end)
+std::string snapshot_chunk_body(const std::string &dir, uint64_t begin, uint64_t end, const std::string &tail)
 {
     std::string path = dir + "/snapshot.jsonl";
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         fail("could not open", path);
-    std::string bytes;
+    std::string body;
     try {
-        bytes = read_range(fd, begin, static_cast<size_t>(end - begin), path);
+        body = read_body(fd, begin, static_cast<size_t>(end - begin), tail, path);
     } catch (...) {
         ::close(fd);
         throw;
     }
     ::close(fd);
-    return joined(std::move(bytes));
+    return body;
 }
 
 }  // namespace es::sync

@@ -83,7 +83,8 @@ private:
 // The snapshot file's chunks: the byte position where each begins, then the file's size (so
 // chunk k is [bounds[k], bounds[k+1])); at least one (empty) chunk. Reads the file in blocks.
 std::vector<uint64_t> snapshot_chunk_bounds(const std::string &dir, uint64_t chunk_bytes);
-// Reads bytes [begin, end) of the snapshot file as "m1,m2,...".
-std::string read_snapshot_messages(const std::string &dir, uint64_t begin, uint64_t end);
+// The response body of the snapshot file's bytes [begin, end): "[m1,m2,...]", with tail (a
+// message, or empty for none) as its last element; built in one allocation.
+std::string snapshot_chunk_body(const std::string &dir, uint64_t begin, uint64_t end, const std::string &tail);
 
 }  // namespace es::sync

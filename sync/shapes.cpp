@@ -338,7 +338,7 @@ void Shapes::handle_delete(const ShapeRequest &request, Responder respond)
             });
 }
 
-void Shapes::serve(const ShapePtr &shape, const ShapeRequest &request, Responder respond)
+void Shapes::serve(const ShapePtr &shape, const ShapeRequest &request, Responder respond, LogReads *reads)
 {
     switch (shape->state) {
     case Shape::State::Creating:
@@ -374,7 +374,7 @@ void Shapes::serve(const ShapePtr &shape, const ShapeRequest &request, Responder
                 return;
             }
         }
-        respond(shape_response(shape, request));
+        respond(shape_response(shape, request, reads));
     } catch (const std::exception &e) {
         log::error("could not read shape log", "\"handle\":" + log::quote(shape->handle) + ",\"error\":" + log::quote(e.what()));
         respond(json_error(500, "{\"error\":\"Internal server error\"}"));
@@ -421,7 +421,7 @@ void Shapes::serve_subset(const ShapePtr &shape, const ShapeRequest &request, Re
     });
 }
 
-Response Shapes::shape_response(const ShapePtr &shape, const ShapeRequest &request) const
+Response Shapes::shape_response(const ShapePtr &shape, const ShapeRequest &request, LogReads *reads) const
 {
     Response r;
     r.set("content-type", "application/json");
@@ -450,12 +450,9 @@ Response Shapes::shape_response(const ShapePtr &shape, const ShapeRequest &reque
         size_t k = request.offset.before_all ? 0 : static_cast<size_t>(request.offset.op) + 1;
         if (k >= chunks)
             return invalid_request("offset", "out of bounds for this shape");
-        std::string rows = read_snapshot_messages(shape->dir, shape->snapshot_chunks[k], shape->snapshot_chunks[k + 1]);
         bool last_chunk = k + 1 == chunks;
-        r.body = "[" + rows;
-        if (last_chunk)
-            r.body += (rows.empty() ? "" : ",") + snapshot_end_message(shape->bounds);
-        r.body += "]";
+        r.body = snapshot_chunk_body(shape->dir, shape->snapshot_chunks[k], shape->snapshot_chunks[k + 1],
+                                     last_chunk ? snapshot_end_message(shape->bounds) : std::string());
         offset = last_chunk ? LogOffset::snapshot_end() : LogOffset::at(0, k);
         has_data = true;
         r.set("cache-control", request.offset.before_all
@@ -463,7 +460,21 @@ Response Shapes::shape_response(const ShapePtr &shape, const ShapeRequest &reque
                                    : "public, max-age=60, stale-while-revalidate=300");
     } else {
         LogOffset last = request.offset;
-        std::string messages = shape->log->read_after(request.offset, last);
+        std::string own;
+        const std::string *read = &own;
+        if (reads) {
+            auto [it, fresh] = reads->try_emplace({request.offset.tx, request.offset.op});
+            auto &[shared, shared_last] = it->second;
+            if (fresh) {
+                shared_last = last;
+                shared = shape->log->read_after(request.offset, shared_last);
+            }
+            read = &shared;
+            last = shared_last;
+        } else {
+            own = shape->log->read_after(request.offset, last);
+        }
+        const std::string &messages = *read;
         has_data = !messages.empty();
         offset = last;
         r.body = "[" + messages;
@@ -537,13 +548,14 @@ void Shapes::wake(const ShapePtr &shape)
 {
     auto waiters = std::move(shape->waiters);
     shape->waiters.clear();
+    LogReads reads;
     for (auto &waiter : waiters) {
         if (waiter->done)
             continue;
         waiter->done = true;
         if (waiter->timer)
             waiter->timer->cancel();
-        serve(shape, waiter->request, std::move(waiter->respond));
+        serve(shape, waiter->request, std::move(waiter->respond), &reads);
     }
 }
 

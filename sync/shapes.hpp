@@ -97,7 +97,11 @@ private:
     ShapePtr start_shape(const ShapeDefinition &definition, const std::string &key,
                          const std::string &request_id = {}, const std::string &cause = "request");
     void finish_creation(const ShapePtr &shape, CreationResult result);
-    void serve(const ShapePtr &shape, const ShapeRequest &request, Responder respond);
+    // The log reads of one wake, by the offset read after: the waiters of a shape mostly hold
+    // the same offset (its log's end before the change), and each read is a pread and a join.
+    using LogReads = std::map<std::pair<uint64_t, uint64_t>, std::pair<std::string, LogOffset>>;
+    // reads: shared by the requests served in one wake (the log does not change meanwhile).
+    void serve(const ShapePtr &shape, const ShapeRequest &request, Responder respond, LogReads *reads = nullptr);
     // A subset snapshot of a ready shape (subset_snapshot.hpp), read on a worker.
     void serve_subset(const ShapePtr &shape, const ShapeRequest &request, Responder respond);
     void wait(const ShapePtr &shape, const ShapeRequest &request, Responder respond, bool for_data);
@@ -107,7 +111,7 @@ private:
     // By value, for the same reason: DELETE, retention and the shape limit remove shapes.
     void remove_shape(ShapePtr shape, const std::string &cause, const std::string &request_id);
     void evict_least_recently_used();
-    Response shape_response(const ShapePtr &shape, const ShapeRequest &request) const;
+    Response shape_response(const ShapePtr &shape, const ShapeRequest &request, LogReads *reads = nullptr) const;
     std::string new_handle(const std::string &key);
     void discard(const ShapePtr &shape);
 
