@@ -241,10 +241,20 @@ void ReplicationStream::on_readable()
         return;
     }
     // Drain what libpq has, then make it durable at once: one fsync per read, not per message.
+    // libpq reads one buffer (some kilobytes) per PQconsumeInput; while the socket has more, it
+    // is read into the same round, so that a stream of small transactions is synced tens at a
+    // time instead of a buffer's worth at a time.
     bool more = true;
     for (int n = 0; n < 10000; n++) {
         char *buffer = nullptr;
         int length = PQgetCopyData(conn_, &buffer, 1);
+        if (length == 0) {
+            if (!PQconsumeInput(conn_)) {
+                fail(std::string("replication connection lost: ") + PQerrorMessage(conn_));
+                return;
+            }
+            length = PQgetCopyData(conn_, &buffer, 1);
+        }
         if (length == 0) {
             more = false;
             break;
