@@ -6,6 +6,8 @@
 #include <cctype>
 #include <map>
 
+#include "sync/pure/log_offset.hpp"
+
 namespace es::sync {
 
 namespace {
@@ -64,15 +66,8 @@ std::string lower(std::string text)
 // A decimal integer in [min, max] and nothing else, or nothing.
 std::optional<uint64_t> parse_uint(const std::string &text, uint64_t min, uint64_t max)
 {
-    if (text.empty() || text.size() > 10)
-        return std::nullopt;
-    uint64_t value = 0;
-    for (char c : text) {
-        if (c < '0' || c > '9')
-            return std::nullopt;
-        value = value * 10 + static_cast<uint64_t>(c - '0');
-    }
-    if (value < min || value > max)
+    std::optional<uint64_t> value = parse_decimal(text);
+    if (!value || *value < min || *value > max)
         return std::nullopt;
     return value;
 }

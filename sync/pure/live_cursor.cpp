@@ -1,5 +1,6 @@
 // electric-cursor (see live_cursor.hpp).
 #include "sync/pure/live_cursor.hpp"
+#include "sync/pure/log_offset.hpp"
 
 namespace es::sync {
 
@@ -10,15 +11,9 @@ constexpr int64_t kCursorEpoch = 1728432000;  // 2024-10-09T00:00:00Z
 // Electric parses the previous cursor as an integer and takes 0 when it is not one.
 int64_t parse_previous(std::string_view text)
 {
-    if (text.empty() || text.size() > 18)
+    if (text.size() > 18)
         return 0;
-    int64_t value = 0;
-    for (char c : text) {
-        if (c < '0' || c > '9')
-            return 0;
-        value = value * 10 + (c - '0');
-    }
-    return value;
+    return static_cast<int64_t>(parse_decimal(text).value_or(0));
 }
 
 }  // namespace

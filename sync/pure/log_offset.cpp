@@ -3,8 +3,6 @@
 
 namespace es::sync {
 
-namespace {
-
 std::optional<uint64_t> parse_decimal(std::string_view text)
 {
     if (text.empty() || text.size() > 20)
@@ -20,8 +18,6 @@ std::optional<uint64_t> parse_decimal(std::string_view text)
     }
     return value;
 }
-
-}  // namespace
 
 std::string LogOffset::str() const
 {

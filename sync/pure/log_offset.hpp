@@ -35,4 +35,8 @@ struct LogOffset {
 // fit 64 bits (op below kInf). "now" and anything else: nothing.
 std::optional<LogOffset> parse_log_offset(std::string_view text);
 
+// A decimal number of ASCII digits only (no sign, no space) that fits 64 bits, or nothing. Every
+// number the service reads from a client, a setting or the stream is read with it.
+std::optional<uint64_t> parse_decimal(std::string_view text);
+
 }  // namespace es::sync

@@ -6,6 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "sync/pure/log_offset.hpp"
+
 namespace es::sync {
 
 namespace {
@@ -16,16 +18,7 @@ std::optional<uint64_t> decimal_string(const nlohmann::json &value)
         return value.get<uint64_t>();
     if (!value.is_string())
         return std::nullopt;
-    const std::string &text = value.get_ref<const std::string &>();
-    if (text.empty() || text.size() > 20)
-        return std::nullopt;
-    uint64_t out = 0;
-    for (char c : text) {
-        if (c < '0' || c > '9')
-            return std::nullopt;
-        out = out * 10 + static_cast<uint64_t>(c - '0');
-    }
-    return out;
+    return parse_decimal(value.get_ref<const std::string &>());
 }
 
 // "2026-12-02T01:39:02.123456Z" (the plugin's commit_time, control::iso8601_utc) as Unix µs;

@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "sync/pure/log_offset.hpp"
+
 namespace es::sync {
 
 namespace {
@@ -33,15 +35,9 @@ std::string_view word_at(std::string_view text, size_t &i)
 
 std::optional<uint64_t> parse_count(std::string_view text)
 {
-    if (text.empty() || text.size() > 18)
+    if (text.size() > 18)  // a bigint in the subset's SQL
         return std::nullopt;
-    uint64_t value = 0;
-    for (char c : text) {
-        if (c < '0' || c > '9')
-            return std::nullopt;
-        value = value * 10 + static_cast<uint64_t>(c - '0');
-    }
-    return value;
+    return parse_decimal(text);
 }
 
 // {"1":"a","2":"b"}: keys positive integers, values strings.
