@@ -3,11 +3,11 @@
 // the official @electric-sql/client ShapeStream ("real") or a lean long-poll client that speaks
 // the same HTTP protocol with nothing else on top ("lean"), and prints the figures.
 //
-// Every change written carries the writer's clock (performance.timeOrigin + performance.now(), in
-// ms) in its body, taken just before the statement is handed to psql; a client that receives it
-// subtracts that from its own clock. Writer and clients share one process, hence one clock, so
-// a latency is "from the write being sent until a client has parsed the change": the commit and
-// the network hop are included.
+// Every change written carries the writer's clock (CLOCK_MONOTONIC through process.hrtime, in ms)
+// in its body, taken just before the statement is handed to psql; a client that receives it
+// subtracts that from its own reading of the same clock (the native clients, another process,
+// read CLOCK_MONOTONIC too), so a latency is "from the write being sent until a client has parsed
+// the change": the commit and the network hop are included.
 //
 // Settings come from the environment (test/bench/sync sets them):
 //   SHAPE_URL      the service's /v1/shape
@@ -15,14 +15,16 @@
 //   RECVLOGICAL    pg_recvlogical with the arguments to reach the bench database, as a JSON array
 //   PGBENCH        pgbench with the arguments to reach the bench database, as a JSON array
 //   SERVICE_PID    the service's process id (its resident memory is read from /proc)
+//   NATIVE_CLIENTS the built test/bench/sync_native_clients.cpp
 //   BENCH_QUICK    1: fewer writes and client counts, for a smoke run
+//   BENCH_CLIENTS  the latency part's clients, comma-separated (default native,lean,real)
+//   BENCH_COUNTS   the latency part's numbers of clients, comma-separated (default 1,100,1000)
 //   RESULTS        file the markdown tables are written to
 'use strict';
 const http = require('http');
 const fs = require('fs');
 const os = require('os');
 const { spawn } = require('child_process');
-const { performance } = require('perf_hooks');
 
 const SHAPE_URL = new URL(process.env.SHAPE_URL);
 const PSQL = JSON.parse(process.env.PSQL);
@@ -31,9 +33,11 @@ const PGBENCH = JSON.parse(process.env.PGBENCH);
 const SERVICE_PID = Number(process.env.SERVICE_PID);
 const QUICK = process.env.BENCH_QUICK === '1';
 const RESULTS = process.env.RESULTS;
+const NATIVE_CLIENTS = process.env.NATIVE_CLIENTS;
 const PARTS = (process.env.BENCH_PARTS || 'latency,throughput,initial,idle').split(',');
+const KINDS = (process.env.BENCH_CLIENTS || 'native,lean,real').split(',');
 
-const now = () => performance.timeOrigin + performance.now();
+const now = () => Number(process.hrtime.bigint()) / 1e6;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 let md = '';
 function say(line = '') {
@@ -249,6 +253,51 @@ class RealClient {
   }
 }
 
+// --- The native clients (test/bench/sync_native_clients.cpp): the lean protocol client again,
+// all of them in one epoll loop of another process, so that a thousand responses per change cost
+// microseconds each, as a thousand browsers on their own machines would. One object stands for
+// all of them; onMessages gets the rows' bodies with the time each response was parsed.
+
+class NativeClients {
+  constructor(shapes, onChange) {
+    this.shapes = shapes;
+    this.onChange = onChange;
+    this.errors = 0;
+  }
+  start() {
+    const file = `/tmp/bench_sync_native_${process.pid}.txt`;
+    fs.writeFileSync(file, this.shapes.map((p) => shapeQuery(p).toString()).join('\n') + '\n');
+    return new Promise((resolve, reject) => {
+      this.proc = spawn(NATIVE_CLIENTS, [SHAPE_URL.hostname, SHAPE_URL.port, SHAPE_URL.pathname, file],
+                        { stdio: ['pipe', 'pipe', 'inherit'] });
+      let buffer = '';
+      this.proc.stdout.setEncoding('utf8');
+      this.proc.stdout.on('data', (d) => {
+        buffer += d;
+        let i;
+        while ((i = buffer.indexOf('\n')) >= 0) {
+          const line = buffer.slice(0, i);
+          buffer = buffer.slice(i + 1);
+          let m;
+          if (line === 'ready') {
+            fs.unlinkSync(file);
+            resolve();
+          } else if ((m = /^change (\d+) ([0-9.]+) (.*)$/.exec(line))) {
+            this.onChange(Number(m[1]), m[3], Number(m[2]));
+          } else if ((m = /^error (\d+) (.*)$/.exec(line))) {
+            this.errors++;
+            this.lastError = m[2];
+          }
+        }
+      });
+      this.proc.on('exit', (code) => reject(new Error(`native clients exited with ${code}`)));
+    });
+  }
+  set stopped(v) {
+    if (v && this.proc) this.proc.stdin.end();
+  }
+}
+
 // --- Figures.
 
 function percentile(sorted, p) {
@@ -264,6 +313,13 @@ function rssKb(pid) {
   return Number(/VmRSS:\s+(\d+)/.exec(status)[1]);
 }
 
+// The service's CPU time so far (user + system), in ms: per delivery it is the service's own cost,
+// which the other processes on these 2 cores do not change much.
+function cpuMs(pid) {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;  // utime, stime in USER_HZ (100)
+}
+
 function goal(ok) {
   return ok ? 'met' : '**MISSED**';
 }
@@ -272,6 +328,12 @@ function goal(ok) {
 // up to date and their first live request is out.
 
 async function startClients(kind, shapes, onChange) {
+  if (kind === 'native') {
+    const all = new NativeClients(shapes, onChange);
+    await all.start();
+    await sleep(300 + shapes.length);  // every live request has reached the service
+    return [all];
+  }
   const Client = kind === 'real' ? RealClient : LeanClient;
   const clients = shapes.map(
     (params, i) =>
@@ -314,6 +376,7 @@ async function latency(writer, kind, n, shared, writes) {
     if (++got === expect && done) done();
   });
   const errorsBefore = clients.reduce((a, c) => a + c.errors, 0);
+  const cpu0 = cpuMs(SERVICE_PID);
   const t0 = now();
   for (let w = 0; w < writes; w++) {
     const target = shared ? 0 : (w % n) + 1;
@@ -325,6 +388,7 @@ async function latency(writer, kind, n, shared, writes) {
     await sleep(shared ? Math.max(10, n / 20) : 5);
   }
   const elapsed = now() - t0;
+  const cpu = cpuMs(SERVICE_PID) - cpu0;
   stopClients(clients);
   samples.sort((a, b) => a - b);
   return {
@@ -335,6 +399,7 @@ async function latency(writer, kind, n, shared, writes) {
     expected: expect,
     errors: clients.reduce((a, c) => a + c.errors, 0) - errorsBefore,
     elapsed,
+    cpuPerDelivery: (cpu * 1000) / Math.max(1, samples.length),
   };
 }
 
@@ -349,7 +414,7 @@ async function main() {
       `${process.env.BENCH_COMMIT || ''}${QUICK ? '; quick mode' : ''}`);
   say('');
 
-  const counts = QUICK ? [1, 100, 1000] : [1, 100, 1000];
+  const counts = process.env.BENCH_COUNTS ? process.env.BENCH_COUNTS.split(',').map(Number) : [1, 100, 1000];
   const maxClients = Math.max(...counts);
 
   // Idle connections first, on a service that has served nothing else yet: memory freed by
@@ -387,10 +452,10 @@ async function latencyPart(writer, counts) {
       'client per shape) or by every client (one shared shape). Milliseconds from the write being ' +
       'sent to psql until a client has parsed it.');
   say('');
-  say('| client | clients | shapes | changes | deliveries | p50 ms | p99 ms | max ms | errors | goal (1,000 clients: p50 ≤ 5, p99 ≤ 25) |');
-  say('|---|---:|---|---:|---:|---:|---:|---:|---:|---|');
+  say('| client | clients | shapes | changes | deliveries | p50 ms | p99 ms | max ms | service CPU µs per delivery | errors | goal (1,000 clients: p50 ≤ 5, p99 ≤ 25) |');
+  say('|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---|');
   const latencyResults = {};
-  for (const kind of ['lean', 'real']) {
+  for (const kind of KINDS) {
     for (const n of counts) {
       for (const shared of [false, true]) {
         if (n === 1 && shared) continue;
@@ -399,7 +464,7 @@ async function latencyPart(writer, counts) {
         latencyResults[`${kind}/${n}/${shared}`] = r;
         const g = n >= 1000 ? goal(r.p50 <= 5 && r.p99 <= 25) : '';
         say(`| ${kind} | ${int(n)} | ${shared ? 'one shared' : 'distinct'} | ${writes} | ${int(r.samples)}/${int(r.expected)} | ` +
-            `${ms(r.p50)} | ${ms(r.p99)} | ${ms(r.max)} | ${r.errors} | ${g} |`);
+            `${ms(r.p50)} | ${ms(r.p99)} | ${ms(r.max)} | ${int(r.cpuPerDelivery)} | ${r.errors} | ${g} |`);
         await sleep(500);
       }
     }
