@@ -5,6 +5,7 @@
 #include <boost/asio/ip/v6_only.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
@@ -35,6 +36,7 @@ namespace {
 
 constexpr auto kIoTimeout = std::chrono::seconds(30);
 constexpr size_t kMaxHeaderBytes = 64 * 1024;  // a where clause travels in the URL
+constexpr size_t kKeptOutputBytes = 16 * 1024;  // a connection's response buffer kept between responses
 
 const char *kExposedHeaders =
     "electric-cursor,electric-handle,electric-has-data,electric-offset,electric-schema,electric-up-to-date,"
@@ -270,41 +272,71 @@ private:
 
     void send(Response r, http::verb method, const std::string &origin, bool shape_path = false)
     {
-        auto response = std::make_shared<http::response<http::string_body>>();
-        response->result(r.status);
-        response->version(11);
-        response->keep_alive(keep_alive_);
-        for (auto &[name, value] : r.headers)
-            response->set(name, value);
-        response->set("access-control-allow-origin", origin.empty() ? "*" : origin);
-        response->set("access-control-allow-methods",
-                      shape_path ? "GET, POST, HEAD, DELETE, OPTIONS" : "GET, HEAD");
-        response->set("access-control-expose-headers", kExposedHeaders);
-        response->set("electric-server", "electric-shapes-sync");
-        response->set("x-request-id", record_.id);
         std::string handle;
         for (const auto &[name, value] : r.headers)
             if (name == "electric-handle")
                 handle = value;
         if (draining_)
             keep_alive_ = false;
-        response->keep_alive(keep_alive_);
-        if (method != http::verb::head)
-            response->body() = std::move(r.body);
-        response->prepare_payload();
-        if (method == http::verb::head)
-            response->content_length(r.body.size());
+        serialize(r, method, origin, shape_path);
         stream_.expires_after(kIoTimeout);
-        http::async_write(stream_, *response,
-                          [self = shared_from_this(), response, handle, commit_us = r.commit_unix_us](
-                              beast::error_code ec, size_t) {
-                              self->finished(response->result_int(), handle, ec ? 0 : commit_us);
+        asio::async_write(stream_, asio::buffer(out_),
+                          [self = shared_from_this(), status = r.status, handle,
+                           commit_us = r.commit_unix_us](beast::error_code ec, size_t) {
+                              if (self->out_.capacity() > kKeptOutputBytes)
+                                  std::string().swap(self->out_);  // a snapshot chunk's megabytes
+                              self->finished(status, handle, ec ? 0 : commit_us);
                               if (ec || !self->keep_alive_ || self->draining_) {
                                   self->close();
                                   return;
                               }
                               self->read();
                           });
+    }
+
+    // The response as bytes into out_, in one buffer: one write, usually one send, per response.
+    // A thousand clients of one shape get a thousand responses for each change, so this is the
+    // service's hottest path; Beast's serializer walks its header list as a buffer sequence and
+    // costs several times the string built here, and out_ keeps its capacity from one response
+    // to the next (a fresh kilobyte per response also makes malloc consolidate its free lists
+    // each time). The same bytes as that serializer wrote: the shape's headers in their order,
+    // then CORS and the service's own, then Content-Length (none for 204 and 304, which have no
+    // body; a HEAD's says what a GET would carry).
+    void serialize(const Response &r, http::verb method, const std::string &origin, bool shape_path)
+    {
+        std::string &out = out_;
+        out.clear();
+        size_t size = r.body.size() + 512 + std::strlen(kExposedHeaders);
+        for (const auto &[name, value] : r.headers)
+            size += name.size() + value.size() + 4;
+        out.reserve(size);
+        out += "HTTP/1.1 ";
+        out += std::to_string(r.status);
+        out += ' ';
+        std::string_view reason = http::obsolete_reason(static_cast<http::status>(r.status));
+        out.append(reason.data(), reason.size());
+        out += "\r\n";
+        auto field = [&out](std::string_view name, std::string_view value) {
+            out.append(name.data(), name.size());
+            out += ": ";
+            out.append(value.data(), value.size());
+            out += "\r\n";
+        };
+        for (const auto &[name, value] : r.headers)
+            field(name, value);
+        field("access-control-allow-origin", origin.empty() ? std::string_view("*") : std::string_view(origin));
+        field("access-control-allow-methods", shape_path ? "GET, POST, HEAD, DELETE, OPTIONS" : "GET, HEAD");
+        field("access-control-expose-headers", kExposedHeaders);
+        field("electric-server", "electric-shapes-sync");
+        field("x-request-id", record_.id);
+        if (!keep_alive_)
+            field("Connection", "close");
+        bool bodiless = r.status == 204 || r.status == 304 || r.status < 200;
+        if (!bodiless)
+            field("Content-Length", std::to_string(r.body.size()));
+        out += "\r\n";
+        if (method != http::verb::head && !bodiless)
+            out += r.body;
     }
 
     // The request is answered: logged, counted, its place among the concurrent ones freed.
@@ -328,6 +360,7 @@ private:
 
     beast::tcp_stream stream_;
     beast::flat_buffer buffer_;
+    std::string out_;  // the response being written (serialize)
     std::optional<http::request_parser<http::string_body>> parser_;
     http::request<http::string_body> request_;
     bool keep_alive_ = true;

@@ -2,6 +2,8 @@
 # - offset=now: no data, up-to-date at the shape's current end, no handle needed; a catch-up
 #   from there gets exactly the changes after it; live=true with now is a 400;
 # - If-None-Match with the response's etag: 304 with the headers and no body;
+# - one keep-alive connection carrying a HEAD, a 304 and a GET with Connection: close: each
+#   response framed exactly (a HEAD's and a 304's without a body), then the connection closed;
 # - junk on a socket (not HTTP, binary bytes, a huge header, a request never finished) gets a
 #   4xx or a closed connection, while a long-poll held on another connection is answered.
 use strict;
@@ -70,6 +72,35 @@ $res = $http->get("$url&offset=-1", { headers => { 'if-none-match' => '"x", ' . 
 is($res->{status}, 304, 'one of several values: 304');
 $res = $http->get("$url&offset=-1", { headers => { 'if-none-match' => '"x"' } });
 is($res->{status}, 200, 'another etag: 200');
+
+# Framing, on one keep-alive connection: the service writes its responses' bytes itself, so a
+# body where none belongs (HEAD, 304) would be read by the client as the start of the next
+# response. The last request asks to close; the service closes after answering it.
+my $get_body = $http->get("$url&offset=-1")->{content};
+my $conn = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $service->{port}) or die $!;
+print $conn "HEAD /v1/shape?table=items&offset=-1 HTTP/1.1\r\nHost: x\r\n\r\n"
+  . "GET /v1/shape?table=items&offset=-1 HTTP/1.1\r\nHost: x\r\nIf-None-Match: $etag\r\n\r\n"
+  . "GET /v1/shape?table=items&offset=-1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+my $bytes = '';
+while (IO::Select->new($conn)->can_read(10)) {
+    my $n = sysread($conn, my $buf, 65536);
+    last unless $n;
+    $bytes .= $buf;
+}
+my @methods = qw(HEAD GET GET);
+my @framed;
+while ($bytes =~ s/^(HTTP\/1\.1 (\d+) [^\r]*\r\n(.*?)\r\n\r\n)//s) {
+    my ($status, $fields) = ($2, $3);
+    my %f = map { /^([^:]+): (.*)$/ ? (lc $1 => $2) : () } split /\r\n/, $fields;
+    my $body = '';
+    my $method = $methods[ scalar @framed ] // 'GET';
+    $body = substr($bytes, 0, $f{'content-length'}, '') if $method ne 'HEAD' && defined $f{'content-length'};
+    push @framed, [ $status, $f{'content-length'}, $body, $f{connection} // '' ];
+}
+is_deeply(\@framed,
+    [ [ 200, length($get_body), '', '' ], [ 304, undef, '', '' ], [ 200, length($get_body), $get_body, 'close' ] ],
+    'HEAD: the length a GET carries, no body; 304: neither; then the body, and Connection: close');
+is($bytes, '', 'nothing after the last response: the service closed the connection');
 
 # Junk on sockets while a long-poll is held on another.
 $res = $http->get("$url&offset=0_inf&handle=$handle");
