@@ -36,6 +36,9 @@ struct CreationResult {
     SnapshotBounds bounds;
     std::string schema_json;  // the electric-schema header
     uint64_t rows = 0;
+    // Where the snapshot file's chunks start, and its length last (snapshot_chunk_bounds's
+    // form), found while writing it; empty for a changes_only shape.
+    std::vector<uint64_t> snapshot_chunks;
 };
 
 // The table a client named, as one spelling: "items", "public.items" and "\"items\"" are one
@@ -48,10 +51,11 @@ struct TableResolution {
 };
 TableResolution resolve_table(const std::string &database_url, const std::string &table);
 
-// Creates shape name for definition and fills dir (which it creates). Never throws.
+// Creates shape name for definition and fills dir (which it creates), its snapshot cut into
+// chunks of chunk_bytes. Never throws.
 CreationResult create_shape_with_snapshot(const std::string &database_url, const std::string &name,
                                           const ShapeDefinition &definition, const std::string &dir,
-                                          const std::string &handle);
+                                          const std::string &handle, uint64_t chunk_bytes);
 
 // Drops shape name if it exists (if_exists), on a connection of its own. Never throws; logs.
 void drop_owned_shape(const std::string &database_url, const std::string &name);

@@ -187,8 +187,8 @@ Shapes::ShapePtr Shapes::start_shape(const ShapeDefinition &definition, const st
     by_name_[shape->name] = shape;
     shape_event("created", shape->handle, request_id, cause, "\"definition\":" + definition.to_json());
     asio::post(workers_, [this, shape, url = config_.database_url, name = shape->name, definition,
-                          dir = shape->dir, handle = shape->handle]() {
-        CreationResult result = create_shape_with_snapshot(url, name, definition, dir, handle);
+                          dir = shape->dir, handle = shape->handle, chunk_bytes = config_.chunk_bytes_threshold]() {
+        CreationResult result = create_shape_with_snapshot(url, name, definition, dir, handle, chunk_bytes);
         asio::post(io_, [this, shape, result = std::move(result)]() mutable {
             finish_creation(shape, std::move(result));
         });
@@ -217,6 +217,7 @@ void Shapes::finish_creation(const ShapePtr &shape, CreationResult result)
     try {
         shape->bounds = result.bounds;
         shape->schema_json = result.schema_json;
+        shape->snapshot_chunks = std::move(result.snapshot_chunks);
         shape->log = std::make_unique<ShapeLog>(shape->dir, config_.chunk_bytes_threshold);
         for (const Staged &m : shape->pending) {
             if (visible_in_snapshot(shape->bounds, m.xid) || !(shape->last_appended < m.offset))
