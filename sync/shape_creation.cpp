@@ -100,7 +100,8 @@ SnapshotBounds write_empty_snapshot(PgConnection &conn, const std::string &dir)
 // Streams shape_snapshot's rows into dir/snapshot.jsonl (row by row: a large shape never sits
 // in memory), fsyncs it, and returns the snapshot-end bounds.
 SnapshotBounds write_snapshot(PgConnection &conn, const std::string &name, const std::string &dir, uint64_t chunk_bytes,
-                              uint64_t &rows, std::vector<uint64_t> &snapshot_chunks)
+                              uint64_t &rows, std::vector<uint64_t> &snapshot_chunks,
+                              const std::function<void(const std::vector<uint64_t> &)> &chunk_done)
 {
     std::string path = dir + "/snapshot.jsonl";
     int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -146,10 +147,15 @@ SnapshotBounds write_snapshot(PgConnection &conn, const std::string &name, const
                 if (append_row_client_json(buffer, line)) {
                     buffer += '\n';
                     rows++;
-                    if (chunks.starts_chunk(buffer.size() - before))
+                    if (chunks.starts_chunk(buffer.size() - before)) {
+                        // The chunk before this row is complete: in the file, and told, so
+                        // that its first client gets it while the rest is read.
                         snapshot_chunks.push_back(written + before);
-                    if (buffer.size() > (1 << 20))
                         flush();
+                        chunk_done(snapshot_chunks);
+                    } else if (buffer.size() > (1 << 20)) {
+                        flush();
+                    }
                     continue;
                 }
                 auto message = parse_stream_message(line);
@@ -159,8 +165,11 @@ SnapshotBounds write_snapshot(PgConnection &conn, const std::string &name, const
                     buffer += message->client_json;
                     buffer += '\n';
                     rows++;
-                    if (chunks.starts_chunk(buffer.size() - before))
+                    if (chunks.starts_chunk(buffer.size() - before)) {
                         snapshot_chunks.push_back(written + before);
+                        flush();
+                        chunk_done(snapshot_chunks);
+                    }
                     if (buffer.size() > (1 << 20))
                         flush();
                 } else if (message->kind == MessageKind::SnapshotEnd) {
@@ -237,7 +246,8 @@ TableResolution resolve_table(const std::string &database_url, const std::string
 
 CreationResult create_shape_with_snapshot(const std::string &database_url, const std::string &name,
                                           const ShapeDefinition &definition, const std::string &dir,
-                                          const std::string &handle, uint64_t chunk_bytes)
+                                          const std::string &handle, uint64_t chunk_bytes,
+                                          const SnapshotProgress &progress)
 {
     CreationResult result;
     bool created = false;
@@ -300,7 +310,10 @@ CreationResult create_shape_with_snapshot(const std::string &database_url, const
             throw StorageError("could not create directory \"" + dir + "\": " + std::strerror(errno));
         result.bounds = definition.log == "changes_only" ? write_empty_snapshot(*conn, dir)
                                                           : write_snapshot(*conn, name, dir, chunk_bytes, result.rows,
-                                                                           result.snapshot_chunks);
+                                                                           result.snapshot_chunks,
+                                                                           [&](const std::vector<uint64_t> &starts) {
+                                                                               progress(result.schema_json, starts);
+                                                                           });
         nlohmann::json meta = {{"handle", handle},
                                {"name", name},
                                {"definition", nlohmann::json::parse(definition.to_json())},

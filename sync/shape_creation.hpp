@@ -5,6 +5,7 @@
 // before it reports success; on failure after create_shape it drops the shape again.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -51,11 +52,17 @@ struct TableResolution {
 };
 TableResolution resolve_table(const std::string &database_url, const std::string &table);
 
+// Called on the creating thread each time a snapshot chunk is complete in the file (its bytes
+// written, not yet fsynced): the electric-schema header, and where the chunks cut so far start
+// (chunk k, from starts[k] to starts[k + 1], is complete for every k + 1 < starts.size()).
+using SnapshotProgress = std::function<void(const std::string &schema_json, const std::vector<uint64_t> &starts)>;
+
 // Creates shape name for definition and fills dir (which it creates), its snapshot cut into
-// chunks of chunk_bytes. Never throws.
+// chunks of chunk_bytes, telling progress of each chunk done. Never throws.
 CreationResult create_shape_with_snapshot(const std::string &database_url, const std::string &name,
                                           const ShapeDefinition &definition, const std::string &dir,
-                                          const std::string &handle, uint64_t chunk_bytes);
+                                          const std::string &handle, uint64_t chunk_bytes,
+                                          const SnapshotProgress &progress);
 
 // Drops shape name if it exists (if_exists), on a connection of its own. Never throws; logs.
 void drop_owned_shape(const std::string &database_url, const std::string &name);
