@@ -130,7 +130,11 @@ SnapshotBounds write_snapshot(PgConnection &conn, const std::string &name, const
     std::optional<SnapshotBounds> bounds;
     try {
         const char *values[] = {name.c_str()};
-        if (!PQsendQueryParams(pg, "SELECT s FROM electric_shapes.shape_snapshot($1) AS s", 1, nullptr, values,
+        // The function in the select list, not in FROM: a set-returning function in FROM runs to
+        // its end into a tuplestore (spilled to a temporary file past work_mem) before the first
+        // row is sent; in the select list its rows stream as it renders them, batch by batch,
+        // and the service writes (and serves) the first chunks while PostgreSQL reads the rest.
+        if (!PQsendQueryParams(pg, "SELECT electric_shapes.shape_snapshot($1)", 1, nullptr, values,
                                nullptr, nullptr, 0) ||
             !PQsetSingleRowMode(pg))
             throw PgError(PQerrorMessage(pg));

@@ -530,9 +530,9 @@ VACUUM ANALYZE bench_big`);
   const handle = await timedInitial('lean client, first request (shape created: create_shape, shape_snapshot, file, response)');
   {
     // The first request's time split, from the service's own log: from "shape created" to
-    // "shape ready" it made the shape (create_shape, shape_snapshot read into the file, fsync);
-    // the rest of the first request is the transfer and the client's parse. Not a figure of
-    // its own against the goal: a part of the row above.
+    // "shape ready" it made the shape (create_shape, shape_snapshot read into the file, fsync),
+    // serving the chunks already complete meanwhile; after it, the client still fetched and
+    // parsed the rest. Not figures of their own against the goal: parts of the row above.
     const at = { created: null, ready: null };
     for (const line of (SERVICE_LOG && fs.existsSync(SERVICE_LOG) ? fs.readFileSync(SERVICE_LOG, 'utf8') : '').split('\n')) {
       let entry;
@@ -544,7 +544,7 @@ VACUUM ANALYZE bench_big`);
       const first = initial[initial.length - 1];
       initial.push({ label: 'of which the service making the shape (its log: "shape created" to "shape ready")',
                      rows: first.rows, took: at.ready - at.created, part: true });
-      initial.push({ label: 'of which the rest: the responses and the client\'s parse',
+      initial.push({ label: 'of which after the shape was ready: the last responses and the client\'s parse',
                      rows: first.rows, took: first.took - (at.ready - at.created), part: true });
     }
   }
