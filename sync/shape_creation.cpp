@@ -14,6 +14,8 @@
 
 #include "sync/log.hpp"
 #include "sync/pg_connection.hpp"
+#include "sync/pure/log_chunks.hpp"
+#include "sync/pure/row_json.hpp"
 #include "sync/shape_log.hpp"
 
 namespace es::sync {
@@ -97,13 +99,20 @@ SnapshotBounds write_empty_snapshot(PgConnection &conn, const std::string &dir)
 
 // Streams shape_snapshot's rows into dir/snapshot.jsonl (row by row: a large shape never sits
 // in memory), fsyncs it, and returns the snapshot-end bounds.
-SnapshotBounds write_snapshot(PgConnection &conn, const std::string &name, const std::string &dir, uint64_t &rows)
+SnapshotBounds write_snapshot(PgConnection &conn, const std::string &name, const std::string &dir, uint64_t chunk_bytes,
+                              uint64_t &rows, std::vector<uint64_t> &snapshot_chunks,
+                              const std::function<void(const std::vector<uint64_t> &)> &chunk_done)
 {
     std::string path = dir + "/snapshot.jsonl";
     int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0)
         throw StorageError("could not create \"" + path + "\": " + std::strerror(errno));
     std::string buffer;
+    uint64_t written = 0;  // bytes of the file before buffer
+    // Where the snapshot's chunks start, cut as snapshot_chunk_bounds cuts the file, so that
+    // the first response need not read the file through once more to find them.
+    ChunkCutter chunks(chunk_bytes);
+    snapshot_chunks.assign(1, 0);
     auto flush = [&]() {
         size_t done = 0;
         while (done < buffer.size()) {
@@ -114,13 +123,18 @@ SnapshotBounds write_snapshot(PgConnection &conn, const std::string &name, const
                 throw StorageError("could not write \"" + path + "\": " + std::strerror(errno));
             done += static_cast<size_t>(n);
         }
+        written += buffer.size();
         buffer.clear();
     };
     PGconn *pg = conn.get();
     std::optional<SnapshotBounds> bounds;
     try {
         const char *values[] = {name.c_str()};
-        if (!PQsendQueryParams(pg, "SELECT s FROM electric_shapes.shape_snapshot($1) AS s", 1, nullptr, values,
+        // The function in the select list, not in FROM: a set-returning function in FROM runs to
+        // its end into a tuplestore (spilled to a temporary file past work_mem) before the first
+        // row is sent; in the select list its rows stream as it renders them, batch by batch,
+        // and the service writes (and serves) the first chunks while PostgreSQL reads the rest.
+        if (!PQsendQueryParams(pg, "SELECT electric_shapes.shape_snapshot($1)", 1, nullptr, values,
                                nullptr, nullptr, 0) ||
             !PQsetSingleRowMode(pg))
             throw PgError(PQerrorMessage(pg));
@@ -130,6 +144,24 @@ SnapshotBounds write_snapshot(PgConnection &conn, const std::string &name, const
             ExecStatusType status = PQresultStatus(raw);
             if (status == PGRES_SINGLE_TUPLE) {
                 std::string_view line(PQgetvalue(raw, 0, 0), static_cast<size_t>(PQgetlength(raw, 0, 0)));
+                // Nearly every line is a row the fast path copies as it is; the rest (the
+                // snapshot-end message, values in forms it leaves alone) take the full parse,
+                // which gives the same bytes (see pure/row_json.hpp).
+                size_t before = buffer.size();
+                if (append_row_client_json(buffer, line)) {
+                    buffer += '\n';
+                    rows++;
+                    if (chunks.starts_chunk(buffer.size() - before)) {
+                        // The chunk before this row is complete: in the file, and told, so
+                        // that its first client gets it while the rest is read.
+                        snapshot_chunks.push_back(written + before);
+                        flush();
+                        chunk_done(snapshot_chunks);
+                    } else if (buffer.size() > (1 << 20)) {
+                        flush();
+                    }
+                    continue;
+                }
                 auto message = parse_stream_message(line);
                 if (!message)
                     error = PgError("shape_snapshot returned a message the service cannot read");
@@ -137,6 +169,11 @@ SnapshotBounds write_snapshot(PgConnection &conn, const std::string &name, const
                     buffer += message->client_json;
                     buffer += '\n';
                     rows++;
+                    if (chunks.starts_chunk(buffer.size() - before)) {
+                        snapshot_chunks.push_back(written + before);
+                        flush();
+                        chunk_done(snapshot_chunks);
+                    }
                     if (buffer.size() > (1 << 20))
                         flush();
                 } else if (message->kind == MessageKind::SnapshotEnd) {
@@ -151,6 +188,7 @@ SnapshotBounds write_snapshot(PgConnection &conn, const std::string &name, const
         if (!bounds)
             throw PgError("shape_snapshot returned no snapshot-end message");
         flush();
+        snapshot_chunks.push_back(written);
         if (::fsync(fd) != 0)
             throw StorageError("could not fsync \"" + path + "\": " + std::strerror(errno));
     } catch (...) {
@@ -212,7 +250,8 @@ TableResolution resolve_table(const std::string &database_url, const std::string
 
 CreationResult create_shape_with_snapshot(const std::string &database_url, const std::string &name,
                                           const ShapeDefinition &definition, const std::string &dir,
-                                          const std::string &handle)
+                                          const std::string &handle, uint64_t chunk_bytes,
+                                          const SnapshotProgress &progress)
 {
     CreationResult result;
     bool created = false;
@@ -274,7 +313,11 @@ CreationResult create_shape_with_snapshot(const std::string &database_url, const
         if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
             throw StorageError("could not create directory \"" + dir + "\": " + std::strerror(errno));
         result.bounds = definition.log == "changes_only" ? write_empty_snapshot(*conn, dir)
-                                                          : write_snapshot(*conn, name, dir, result.rows);
+                                                          : write_snapshot(*conn, name, dir, chunk_bytes, result.rows,
+                                                                           result.snapshot_chunks,
+                                                                           [&](const std::vector<uint64_t> &starts) {
+                                                                               progress(result.schema_json, starts);
+                                                                           });
         nlohmann::json meta = {{"handle", handle},
                                {"name", name},
                                {"definition", nlohmann::json::parse(definition.to_json())},

@@ -5,6 +5,7 @@
 // before it reports success; on failure after create_shape it drops the shape again.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -36,6 +37,9 @@ struct CreationResult {
     SnapshotBounds bounds;
     std::string schema_json;  // the electric-schema header
     uint64_t rows = 0;
+    // Where the snapshot file's chunks start, and its length last (snapshot_chunk_bounds's
+    // form), found while writing it; empty for a changes_only shape.
+    std::vector<uint64_t> snapshot_chunks;
 };
 
 // The table a client named, as one spelling: "items", "public.items" and "\"items\"" are one
@@ -48,10 +52,17 @@ struct TableResolution {
 };
 TableResolution resolve_table(const std::string &database_url, const std::string &table);
 
-// Creates shape name for definition and fills dir (which it creates). Never throws.
+// Called on the creating thread each time a snapshot chunk is complete in the file (its bytes
+// written, not yet fsynced): the electric-schema header, and where the chunks cut so far start
+// (chunk k, from starts[k] to starts[k + 1], is complete for every k + 1 < starts.size()).
+using SnapshotProgress = std::function<void(const std::string &schema_json, const std::vector<uint64_t> &starts)>;
+
+// Creates shape name for definition and fills dir (which it creates), its snapshot cut into
+// chunks of chunk_bytes, telling progress of each chunk done. Never throws.
 CreationResult create_shape_with_snapshot(const std::string &database_url, const std::string &name,
                                           const ShapeDefinition &definition, const std::string &dir,
-                                          const std::string &handle);
+                                          const std::string &handle, uint64_t chunk_bytes,
+                                          const SnapshotProgress &progress);
 
 // Drops shape name if it exists (if_exists), on a connection of its own. Never throws; logs.
 void drop_owned_shape(const std::string &database_url, const std::string &name);

@@ -75,9 +75,12 @@ std::string read_body(int fd, uint64_t position, size_t length, const std::strin
     body.resize(1 + length);
     body[0] = '[';
     read_into(fd, position, length, body, 1, path);
-    for (size_t i = 1; i < body.size(); i++)
-        if (body[i] == '\n')
-            body[i] = ',';
+    // memchr finds the newlines many bytes at a time (a byte loop was a visible part of serving
+    // a snapshot chunk): every byte of every chunk passes here.
+    char *next = &body[1];
+    char *end = &body[0] + body.size();
+    while ((next = static_cast<char *>(std::memchr(next, '\n', static_cast<size_t>(end - next)))) != nullptr)
+        *next++ = ',';
     if (length > 0 && tail.empty())
         body.pop_back();  // the last message's newline
     body += tail;

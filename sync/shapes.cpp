@@ -44,6 +44,9 @@ struct Shapes::Shape {
     std::list<std::shared_ptr<Waiter>> waiters;
     std::chrono::steady_clock::time_point last_used = std::chrono::steady_clock::now();  // retention
     std::vector<uint64_t> snapshot_chunks;  // snapshot_chunk_bounds, once a client asked
+    // While Creating: where the snapshot's chunks cut so far start (SnapshotProgress); those
+    // followed by a cut are complete in the file and served before the shape is ready.
+    std::vector<uint64_t> early_chunks;
 };
 
 struct Shapes::Waiter {
@@ -187,13 +190,40 @@ Shapes::ShapePtr Shapes::start_shape(const ShapeDefinition &definition, const st
     by_name_[shape->name] = shape;
     shape_event("created", shape->handle, request_id, cause, "\"definition\":" + definition.to_json());
     asio::post(workers_, [this, shape, url = config_.database_url, name = shape->name, definition,
-                          dir = shape->dir, handle = shape->handle]() {
-        CreationResult result = create_shape_with_snapshot(url, name, definition, dir, handle);
+                          dir = shape->dir, handle = shape->handle, chunk_bytes = config_.chunk_bytes_threshold]() {
+        auto progress = [this, shape](const std::string &schema_json, const std::vector<uint64_t> &starts) {
+            asio::post(io_, [this, shape, schema_json, starts]() { snapshot_progress(shape, schema_json, starts); });
+        };
+        CreationResult result = create_shape_with_snapshot(url, name, definition, dir, handle, chunk_bytes, progress);
         asio::post(io_, [this, shape, result = std::move(result)]() mutable {
             finish_creation(shape, std::move(result));
         });
     });
     return shape;
+}
+
+void Shapes::snapshot_progress(const ShapePtr &shape, const std::string &schema_json,
+                               const std::vector<uint64_t> &starts)
+{
+    if (shape->state != Shape::State::Creating)
+        return;
+    shape->schema_json = schema_json;
+    shape->early_chunks = starts;
+    wake(shape);  // the requests for a chunk now complete get it; the others wait on
+}
+
+bool Shapes::early_chunk(const ShapePtr &shape, const ShapeRequest &request) const
+{
+    if (request.subset || request.offset_now || shape->definition.log == "changes_only")
+        return false;
+    size_t k;
+    if (request.offset.before_all)
+        k = 0;
+    else if (request.offset.tx == 0 && request.offset.op != LogOffset::kInf)
+        k = static_cast<size_t>(request.offset.op) + 1;
+    else
+        return false;
+    return k + 1 < shape->early_chunks.size();
 }
 
 void Shapes::finish_creation(const ShapePtr &shape, CreationResult result)
@@ -217,6 +247,7 @@ void Shapes::finish_creation(const ShapePtr &shape, CreationResult result)
     try {
         shape->bounds = result.bounds;
         shape->schema_json = result.schema_json;
+        shape->snapshot_chunks = std::move(result.snapshot_chunks);
         shape->log = std::make_unique<ShapeLog>(shape->dir, config_.chunk_bytes_threshold);
         for (const Staged &m : shape->pending) {
             if (visible_in_snapshot(shape->bounds, m.xid) || !(shape->last_appended < m.offset))
@@ -316,10 +347,7 @@ void Shapes::dispatch(const ShapeDefinition &definition, const std::string &key,
         respond(must_refetch_response(shape->handle));
         return;
     }
-    if (shape->state == Shape::State::Creating)
-        wait(shape, request, std::move(respond), false);
-    else
-        serve(shape, request, std::move(respond));
+    serve(shape, request, std::move(respond));
 }
 
 void Shapes::handle_delete(const ShapeRequest &request, Responder respond)
@@ -342,6 +370,19 @@ void Shapes::serve(const ShapePtr &shape, const ShapeRequest &request, Responder
 {
     switch (shape->state) {
     case Shape::State::Creating:
+        // A snapshot chunk already complete in the file is served while the rest is read (the
+        // same response as once the shape is ready: the cuts do not depend on when). Should
+        // the creation fail after all, the client's next request gets 409 and a new handle.
+        if (early_chunk(shape, request)) {
+            try {
+                respond(shape_response(shape, request));
+            } catch (const std::exception &e) {
+                log::error("could not read shape snapshot", "\"handle\":" + log::quote(shape->handle) +
+                                                                ",\"error\":" + log::quote(e.what()));
+                respond(json_error(500, "{\"error\":\"Internal server error\"}"));
+            }
+            return;
+        }
         wait(shape, request, std::move(respond), false);
         return;
     case Shape::State::Failed:
@@ -444,14 +485,18 @@ Response Shapes::shape_response(const ShapePtr &shape, const ShapeRequest &reque
     } else if (request.offset.before_all || (request.offset.tx == 0 && request.offset.op != LogOffset::kInf)) {
         // The snapshot, one chunk per response: -1 is chunk 0, "0_k" asks for chunk k + 1; the
         // last chunk ends with snapshot-end at 0_inf (a snapshot of one chunk: -1 -> 0_inf).
-        if (shape->snapshot_chunks.empty())
+        // While the shape is created, the chunks complete so far (early_chunk checked k): none
+        // of them is the last.
+        bool creating = shape->state == Shape::State::Creating;
+        if (!creating && shape->snapshot_chunks.empty())
             shape->snapshot_chunks = snapshot_chunk_bounds(shape->dir, config_.chunk_bytes_threshold);
-        size_t chunks = shape->snapshot_chunks.size() - 1;
+        const std::vector<uint64_t> &bounds = creating ? shape->early_chunks : shape->snapshot_chunks;
+        size_t chunks = bounds.size() - 1;
         size_t k = request.offset.before_all ? 0 : static_cast<size_t>(request.offset.op) + 1;
         if (k >= chunks)
             return invalid_request("offset", "out of bounds for this shape");
-        bool last_chunk = k + 1 == chunks;
-        r.body = snapshot_chunk_body(shape->dir, shape->snapshot_chunks[k], shape->snapshot_chunks[k + 1],
+        bool last_chunk = !creating && k + 1 == chunks;
+        r.body = snapshot_chunk_body(shape->dir, bounds[k], bounds[k + 1],
                                      last_chunk ? snapshot_end_message(shape->bounds) : std::string());
         offset = last_chunk ? LogOffset::snapshot_end() : LogOffset::at(0, k);
         has_data = true;

@@ -97,6 +97,10 @@ private:
     ShapePtr start_shape(const ShapeDefinition &definition, const std::string &key,
                          const std::string &request_id = {}, const std::string &cause = "request");
     void finish_creation(const ShapePtr &shape, CreationResult result);
+    // A chunk of a shape being created is complete (SnapshotProgress, on the io thread).
+    void snapshot_progress(const ShapePtr &shape, const std::string &schema_json, const std::vector<uint64_t> &starts);
+    // True when request asks for a snapshot chunk of a shape being created that is complete.
+    bool early_chunk(const ShapePtr &shape, const ShapeRequest &request) const;
     // The log reads of one wake, by the offset read after: the waiters of a shape mostly hold
     // the same offset (its log's end before the change), and each read is a pread and a join.
     using LogReads = std::map<std::pair<uint64_t, uint64_t>, std::pair<std::string, LogOffset>>;

@@ -11,6 +11,7 @@ use JSON::PP;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use Time::HiRes qw(usleep);
 use ElectricShapesTest;
 use SyncServiceTest;
 
@@ -115,4 +116,58 @@ for my $shape ([ 'all', 'true' ], [ 'grp1', 'grp = 1' ]) {
 }
 my @chunk_requests = grep { /offset=0_\d+&/ } split /\n/, client_file($client, 'all.requests');
 ok(@chunk_requests >= 10, 'the client followed the snapshot chunks (' . scalar(@chunk_requests) . ' requests)');
+# A shape's first chunks come while its snapshot is still being read: the rows after the first
+# 1,500 hold an enum value, whose output reads pg_enum, so with pg_enum locked shape_snapshot
+# stops at row 1,501. The first request gets chunk 0 (and the next ones) all the same, before the
+# shape is ready; once the lock goes, the rest follows, and every chunk is the one a later client
+# gets.
+$node->safe_psql('postgres', q{
+    CREATE TYPE mood AS ENUM ('calm', 'busy');
+    CREATE TABLE moods (id int PRIMARY KEY, m mood, val text);
+    INSERT INTO moods SELECT i, CASE WHEN i > 1500 THEN 'busy'::mood END, repeat('m', 60) || i
+      FROM generate_series(1, 2000) i;
+});
+my $moods = "http://127.0.0.1:$service->{port}/v1/shape?table=moods";
+my $locker = IPC::Run::start([ 'psql', '-X', '-q', '-d', $node->connstr('postgres'), '-c',
+        'BEGIN; LOCK TABLE pg_catalog.pg_enum IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(6); COMMIT;' ],
+    '>', \my $lout, '2>', \my $lerr);
+my $lock_held = sub {
+    return $node->safe_psql('postgres', "SELECT count(*) FROM pg_locks WHERE mode = 'AccessExclusiveLock' "
+          . "AND relation = 'pg_catalog.pg_enum'::pg_catalog.regclass AND granted");
+};
+my $deadline = time + 10;
+usleep(50_000) until time > $deadline || $lock_held->() == 1;
+my $first = $http->get("$moods&offset=-1");
+my $first_handle = $first->{headers}{'electric-handle'};
+my $next = $http->get("$moods&offset=0_0&handle=$first_handle");
+my $blocked = $lock_held->();
+is_deeply([ $first->{status}, $first->{headers}{'electric-offset'}, $next->{status}, $next->{headers}{'electric-offset'} ],
+    [ 200, '0_0', 200, '0_1' ], 'chunks 0 and 1 of a shape being created come while the rest is read');
+is($blocked, 1, 'while its snapshot still waits for pg_enum');
+unlike(service_log($service), qr/"shape ready","handle":"\Q$first_handle\E"/, 'before the shape is ready');
+ok(!exists $first->{headers}{'electric-up-to-date'}, 'not up to date');
+like($first->{headers}{'electric-schema'} // '', qr/"m":\{"type":"mood"\}/, 'with its electric-schema');
+$locker->finish;
+my @early = ($first, $next);
+my $offset = '0_1';
+for (1 .. 500) {
+    my $res = $http->get("$moods&offset=$offset&handle=$first_handle");
+    die "status $res->{status}: $res->{content}" unless $res->{status} == 200;
+    push @early, $res;
+    $offset = $res->{headers}{'electric-offset'};
+    last if exists $res->{headers}{'electric-up-to-date'};
+}
+my @mood_keys = map { $_->{key} } grep { $_->{key} } map { @{ decode_json($_->{content}) } } @early;
+my %mood_seen;
+$mood_seen{$_}++ for @mood_keys;
+is_deeply([ scalar(@mood_keys), scalar(keys %mood_seen) ], [ 2000, 2000 ], 'then all 2000 rows, each once');
+my ($later_offset, @same) = ('-1');
+for my $res (@early) {
+    my $again = $http->get("$moods&offset=$later_offset" . ($later_offset eq '-1' ? '' : "&handle=$first_handle"));
+    push @same, $again->{content} eq $res->{content} ? 1 : 0;
+    $later_offset = $res->{headers}{'electric-offset'};
+    last if $later_offset eq '0_inf';
+}
+is_deeply(\@same, [ (1) x scalar(@same) ], 'each chunk served early is the one a later client gets (' . scalar(@same) . ')');
+
 done_testing();

@@ -1,0 +1,357 @@
+// A row's client message without a document (see row_json.hpp). What nlohmann's parse and dump
+// do to a document, and so what this copy must reproduce:
+//  - object members come out sorted by key (its objects are std::map, byte order), no spaces;
+//  - a string comes out with \" \\ \b \f \n \r \t as those escapes, other control characters as
+//    \u00xx, everything else (non-ASCII UTF-8, DEL, '/') as itself;
+//  - an integer comes out as its decimal value ("-0" as "0"), a number with a fraction or an
+//    exponent as the shortest text that reads back the same double.
+// The fast path copies a string only when it holds no \u or \/ escape (then its escapes are
+// already nlohmann's), an integer only when it is plain and small enough to be one, a key only
+// when it holds no escape at all (so that its bytes order as the decoded key does); everything
+// else returns false, before anything is appended, and parse_stream_message decides.
+#include "sync/pure/row_json.hpp"
+
+#include <algorithm>
+#include <vector>
+
+#include "electric_shapes/pure/json_writer.hpp"
+
+namespace es::sync {
+
+namespace {
+
+constexpr int kMaxDepth = 64;  // deeper documents take the full parse (no deep recursion here)
+
+struct Member {
+    std::string_view key;  // without quotes, no escapes
+    const char *value;     // where its value's text starts
+};
+
+class Copier {
+public:
+    Copier(const char *begin, const char *end, std::string &out) : p_(begin), end_(end), out_(out) {}
+
+    // The whole text, a row message: {"headers":{...},"key":...,...}, the headers' "shapes"
+    // member dropped.
+    bool row()
+    {
+        skip_space();
+        std::vector<Member> members;
+        if (!scan_object(members, 0))
+            return false;
+        skip_space();
+        if (p_ != end_)
+            return false;
+        bool has_key = false, has_headers = false;
+        for (const Member &m : members) {
+            has_key |= m.key == "key";
+            has_headers |= m.key == "headers";
+        }
+        if (!has_key || !has_headers)
+            return false;
+        out_ += '{';
+        bool first = true;
+        for (const Member &m : members) {
+            if (!first)
+                out_ += ',';
+            first = false;
+            append_key(m.key);
+            p_ = m.value;
+            if (m.key == "headers") {
+                if (!headers())
+                    return false;
+            } else if (!value(1)) {
+                return false;
+            }
+        }
+        out_ += '}';
+        return true;
+    }
+
+private:
+    const char *p_;
+    const char *end_;
+    std::string &out_;
+
+    void skip_space()
+    {
+        while (p_ != end_ && (*p_ == ' ' || *p_ == '\t' || *p_ == '\n' || *p_ == '\r'))
+            p_++;
+    }
+
+    bool literal(std::string_view word)
+    {
+        if (static_cast<size_t>(end_ - p_) < word.size() || std::string_view(p_, word.size()) != word)
+            return false;
+        out_.append(p_, word.size());
+        p_ += word.size();
+        return true;
+    }
+
+    void append_key(std::string_view key)
+    {
+        out_ += '"';
+        out_.append(key.data(), key.size());
+        out_ += "\":";
+    }
+
+    // A string at p_ (its opening quote), copied when its escapes are nlohmann's own; with
+    // copy false only checked and skipped. keep_escapes false: no escape at all (a key).
+    bool string(bool copy, bool allow_escapes)
+    {
+        const char *start = p_;
+        p_++;
+        while (p_ != end_) {
+            unsigned char c = static_cast<unsigned char>(*p_);
+            if (c == '"') {
+                p_++;
+                if (copy)
+                    out_.append(start, static_cast<size_t>(p_ - start));
+                return true;
+            }
+            if (c < 0x20)
+                return false;  // a raw control character: not JSON
+            if (c == '\\') {
+                if (!allow_escapes || p_ + 1 == end_)
+                    return false;
+                switch (p_[1]) {
+                case '"': case '\\': case 'b': case 'f': case 'n': case 'r': case 't':
+                    p_ += 2;
+                    continue;
+                default:
+                    return false;  // \u and \/ are decoded and written otherwise by nlohmann
+                }
+            }
+            if (c < 0x80) {
+                p_++;
+                continue;
+            }
+            size_t n = json::utf8_sequence_length(std::string_view(p_, static_cast<size_t>(end_ - p_)));
+            if (n == 0)
+                return false;
+            p_ += n;
+        }
+        return false;
+    }
+
+    // An integer as nlohmann writes it back: -?(0|[1-9][0-9]*), not "-0", at most 18 digits
+    // (always an int64), and no fraction or exponent after it.
+    bool number(bool copy)
+    {
+        const char *start = p_;
+        bool negative = *p_ == '-';
+        if (negative)
+            p_++;
+        const char *digits = p_;
+        while (p_ != end_ && *p_ >= '0' && *p_ <= '9')
+            p_++;
+        size_t n = static_cast<size_t>(p_ - digits);
+        if (n == 0 || n > 18 || (n > 1 && *digits == '0') || (negative && n == 1 && *digits == '0'))
+            return false;
+        if (p_ != end_ && (*p_ == '.' || *p_ == 'e' || *p_ == 'E'))
+            return false;
+        if (copy)
+            out_.append(start, static_cast<size_t>(p_ - start));
+        return true;
+    }
+
+    // An object at p_: its members in text order, each value skipped (checked as far as the
+    // fast path's forms go); p_ ends after its closing brace.
+    bool scan_object(std::vector<Member> &members, int depth)
+    {
+        if (p_ == end_ || *p_ != '{' || depth > kMaxDepth)
+            return false;
+        p_++;
+        skip_space();
+        if (p_ != end_ && *p_ == '}') {
+            p_++;
+            return true;
+        }
+        for (;;) {
+            skip_space();
+            if (p_ == end_ || *p_ != '"')
+                return false;
+            const char *key = p_ + 1;
+            if (!string(false, false))
+                return false;
+            members.push_back({std::string_view(key, static_cast<size_t>(p_ - 1 - key)), nullptr});
+            skip_space();
+            if (p_ == end_ || *p_ != ':')
+                return false;
+            p_++;
+            skip_space();
+            members.back().value = p_;
+            if (!skip(depth + 1))
+                return false;
+            skip_space();
+            if (p_ == end_)
+                return false;
+            if (*p_ == '}') {
+                p_++;
+                break;
+            }
+            if (*p_ != ',')
+                return false;
+            p_++;
+        }
+        // nlohmann's order; a duplicate key (the last one wins there) takes the full parse.
+        std::stable_sort(members.begin(), members.end(),
+                         [](const Member &a, const Member &b) { return a.key < b.key; });
+        for (size_t i = 1; i < members.size(); i++)
+            if (members[i].key == members[i - 1].key)
+                return false;
+        return true;
+    }
+
+    // Skips the value at p_, checking it as value() would copy it.
+    bool skip(int depth)
+    {
+        if (p_ == end_ || depth > kMaxDepth)
+            return false;
+        switch (*p_) {
+        case '"':
+            return string(false, true);
+        case '{': {
+            std::vector<Member> members;
+            return scan_object(members, depth);
+        }
+        case '[':
+            return array(false, depth);
+        default:
+            return scalar(false);
+        }
+    }
+
+    bool scalar(bool copy)
+    {
+        switch (*p_) {
+        case 't':
+            return copy ? literal("true") : skip_literal("true");
+        case 'f':
+            return copy ? literal("false") : skip_literal("false");
+        case 'n':
+            return copy ? literal("null") : skip_literal("null");
+        default:
+            if (*p_ == '-' || (*p_ >= '0' && *p_ <= '9'))
+                return number(copy);
+            return false;
+        }
+    }
+
+    bool skip_literal(std::string_view word)
+    {
+        if (static_cast<size_t>(end_ - p_) < word.size() || std::string_view(p_, word.size()) != word)
+            return false;
+        p_ += word.size();
+        return true;
+    }
+
+    bool array(bool copy, int depth)
+    {
+        if (depth > kMaxDepth)
+            return false;
+        p_++;  // '['
+        if (copy)
+            out_ += '[';
+        skip_space();
+        if (p_ != end_ && *p_ == ']') {
+            p_++;
+            if (copy)
+                out_ += ']';
+            return true;
+        }
+        for (;;) {
+            skip_space();
+            if (!(copy ? value(depth + 1) : skip(depth + 1)))
+                return false;
+            skip_space();
+            if (p_ == end_)
+                return false;
+            if (*p_ == ']') {
+                p_++;
+                if (copy)
+                    out_ += ']';
+                return true;
+            }
+            if (*p_ != ',')
+                return false;
+            p_++;
+            if (copy)
+                out_ += ',';
+        }
+    }
+
+    // Copies the value at p_ in nlohmann's form.
+    bool value(int depth)
+    {
+        if (p_ == end_ || depth > kMaxDepth)
+            return false;
+        switch (*p_) {
+        case '"':
+            return string(true, true);
+        case '[':
+            return array(true, depth);
+        case '{': {
+            std::vector<Member> members;
+            if (!scan_object(members, depth))
+                return false;
+            const char *after = p_;
+            out_ += '{';
+            bool first = true;
+            for (const Member &m : members) {
+                if (!first)
+                    out_ += ',';
+                first = false;
+                append_key(m.key);
+                p_ = m.value;
+                if (!value(depth + 1))
+                    return false;
+            }
+            out_ += '}';
+            p_ = after;
+            return true;
+        }
+        default:
+            return scalar(true);
+        }
+    }
+
+    // The top-level headers: an object, not a control message's, copied without "shapes".
+    bool headers()
+    {
+        std::vector<Member> members;
+        if (!scan_object(members, 1))
+            return false;
+        out_ += '{';
+        bool first = true;
+        for (const Member &m : members) {
+            if (m.key == "control")
+                return false;  // not a row
+            if (m.key == "shapes")
+                continue;
+            if (!first)
+                out_ += ',';
+            first = false;
+            append_key(m.key);
+            p_ = m.value;
+            if (!value(2))
+                return false;
+        }
+        out_ += '}';
+        return true;
+    }
+};
+
+}  // namespace
+
+bool append_row_client_json(std::string &out, std::string_view text)
+{
+    size_t before = out.size();
+    Copier copier(text.data(), text.data() + text.size(), out);
+    if (copier.row())
+        return true;
+    out.resize(before);
+    return false;
+}
+
+}  // namespace es::sync
