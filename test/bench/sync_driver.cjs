@@ -264,6 +264,13 @@ function rssKb(pid) {
   return Number(/VmRSS:\s+(\d+)/.exec(status)[1]);
 }
 
+// CPU seconds (user + system, every thread) the process has used so far.
+function cpuSeconds(pid) {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;  // utime, stime in clock ticks (USER_HZ)
+}
+
 function goal(ok) {
   return ok ? 'met' : '**MISSED**';
 }
@@ -445,6 +452,8 @@ async function throughputPart(writer, maxClients) {
     // Paused: the service is stopped (SIGSTOP) while the writer writes, so that the writer does
     // not share the CPU with it; the time counts from SIGCONT, the backlog's delivery alone.
     if (paused) process.kill(SERVICE_PID, 'SIGSTOP');
+    const serviceCpu = cpuSeconds(SERVICE_PID);
+    const clientsCpu = process.cpuUsage();
     let t = now();
     try {
       await write();
@@ -455,8 +464,10 @@ async function throughputPart(writer, maxClients) {
     if (paused) t = now();
     await Promise.race([arrived, sleep(300000)]);
     const total = now() - t;
+    const clientsUsed = process.cpuUsage(clientsCpu);
+    const cpu = { service: cpuSeconds(SERVICE_PID) - serviceCpu, clients: (clientsUsed.user + clientsUsed.system) / 1e6 };
     const endLsn = await writer.value('SELECT pg_current_wal_lsn()');
-    tput.push({ what, rows, writer: committed, total, got: received - before, slot, startLsn, endLsn, paused });
+    tput.push({ what, rows, writer: committed, total, got: received - before, slot, startLsn, endLsn, paused, cpu });
   }
   // (a) one transaction spread over every shape.
   await workload(`one transaction of ${int(bulkRows)} rows`, bulkRows, () =>
@@ -492,22 +503,25 @@ async function throughputPart(writer, maxClients) {
       'client has every row. The peer, `pg_recvlogical` streaming the same workload\'s WAL from the ' +
       "plugin with the service's options to /dev/null (its own slot, made just before the workload), " +
       "is the upper bound: the plugin's raw stream, no service. Live rows are bounded by the writer " +
-      "when the writer's time is close to the delivered time.");
+      "when the writer's time is close to the delivered time. CPU: seconds the service (all its " +
+      'threads) and the clients (this Node process, which also drives the writer) used from the first write ' +
+      'until every client had every row.');
   say('');
-  say('| workload | rows | writer s | delivered s | rows received | changes/s | peer s | peer changes/s | service/peer time | goal ≥ 20,000/s |');
-  say('|---|---:|---:|---:|---:|---:|---:|---:|---:|---|');
+  say('| workload | rows | writer s | delivered s | rows received | changes/s | peer s | peer changes/s | service/peer time | ' +
+      'service CPU s | clients CPU s | goal ≥ 20,000/s |');
+  say('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
   for (const r of tput) {
     const rate = (r.rows * 1000) / r.total;
     say(`| ${r.what} | ${int(r.rows)} | ${(r.writer / 1000).toFixed(2)} | ${(r.total / 1000).toFixed(2)} | ${int(r.got)} | ` +
         `${int(rate)} | ${(r.peer / 1000).toFixed(2)} | ${int((r.rows * 1000) / r.peer)} | ${(r.total / r.peer).toFixed(2)}x | ` +
-        `${goal(rate >= 20000 && r.got === r.rows)} |`);
+        `${r.cpu.service.toFixed(2)} | ${r.cpu.clients.toFixed(2)} | ${goal(rate >= 20000 && r.got === r.rows)} |`);
   }
   const ab = tput.slice(0, 2);
   const abRows = ab.reduce((a, r) => a + r.rows, 0);
   const abTime = ab.reduce((a, r) => a + r.total, 0);
   const abPeer = ab.reduce((a, r) => a + r.peer, 0);
   say(`| first two, through the service | ${int(abRows)} | | ${(abTime / 1000).toFixed(2)} | | ${int((abRows * 1000) / abTime)} | ` +
-      `${(abPeer / 1000).toFixed(2)} | ${int((abRows * 1000) / abPeer)} | ${(abTime / abPeer).toFixed(2)}x | |`);
+      `${(abPeer / 1000).toFixed(2)} | ${int((abRows * 1000) / abPeer)} | ${(abTime / abPeer).toFixed(2)}x | | | |`);
   say('');
   say(`client errors during the throughput runs: ${tputErrors}`);
   say('');
