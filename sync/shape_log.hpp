@@ -7,8 +7,9 @@
 // Logs are split into chunks (pure/log_chunks.hpp), a response holds at most one: the cuts are
 // kept as one message index per chunk. The snapshot file is cut the same way, on first use.
 //
-// Appends are written at once but made visible to readers only by sync(), after fsync: a client
-// never sees a change a crash could take back, and the slot is confirmed only past synced data.
+// Appends are written at once but made visible to readers only after fsync (sync(), or
+// mark_visible() with a count taken before sync_to_disk()): a client never sees a change a crash
+// could take back, and the slot is confirmed only past synced data.
 #pragma once
 
 #include <cstdint>
