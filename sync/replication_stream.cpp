@@ -60,10 +60,13 @@ ReplicationStream::ReplicationStream(asio::io_context &io, const Config &config,
     : io_(io), config_(config), shapes_(shapes), feedback_timer_(io), retry_timer_(io),
       connect_timer_(io), reported_lsn_(start_lsn)
 {
+    // A round of fsyncs ends after the read that started it: report its position then.
+    shapes_.set_durable_observer([this]() { send_feedback(false); });
 }
 
 ReplicationStream::~ReplicationStream()
 {
+    shapes_.set_durable_observer(nullptr);
     stop();
 }
 
@@ -240,10 +243,10 @@ void ReplicationStream::on_readable()
         fail(std::string("replication connection lost: ") + PQerrorMessage(conn_));
         return;
     }
-    // Drain what libpq has, then make it durable at once: one fsync per read, not per message.
-    // libpq reads one buffer (some kilobytes) per PQconsumeInput; while the socket has more, it
-    // is read into the same round, so that a stream of small transactions is synced tens at a
-    // time instead of a buffer's worth at a time.
+    // Drain what libpq has, then have it made durable: one fsync round per read at most, not
+    // one per message, and none while one runs (Shapes::flush gathers what is appended during a
+    // round into the next). libpq reads one buffer (some kilobytes) per PQconsumeInput; while
+    // the socket has more, it is read into the same round.
     bool more = true;
     for (int n = 0; n < 10000; n++) {
         char *buffer = nullptr;
@@ -279,7 +282,7 @@ void ReplicationStream::on_readable()
         }
         PQfreemem(buffer);
     }
-    shapes_.sync_and_notify();
+    shapes_.flush();
     send_feedback(reply_requested_);
     reply_requested_ = false;
     if (!conn_)

@@ -7,8 +7,9 @@
 // Logs are split into chunks (pure/log_chunks.hpp), a response holds at most one: the cuts are
 // kept as one message index per chunk. The snapshot file is cut the same way, on first use.
 //
-// Appends are written at once but made visible to readers only by sync(), after fsync: a client
-// never sees a change a crash could take back, and the slot is confirmed only past synced data.
+// Appends are written at once but made visible to readers only after fsync (sync(), or
+// mark_visible() with a count taken before sync_to_disk()): a client never sees a change a crash
+// could take back, and the slot is confirmed only past synced data.
 #pragma once
 
 #include <cstdint>
@@ -31,12 +32,13 @@ void fsync_directory(const std::string &dir);
 
 class ShapeLog;
 
-// Syncs every log (ShapeLog::sync), several at once when there are several: one fdatasync takes
-// a few milliseconds whatever it writes, so a transaction touching a thousand shapes would stall
-// for seconds done one after another, while concurrent ones share the filesystem's journal
-// commits. Returns when all are done; throws the first StorageError after all have finished.
-// Nothing else may use the logs meanwhile.
-void sync_logs(const std::vector<ShapeLog *> &logs);
+// fdatasyncs every log (ShapeLog::sync_to_disk), several at once when there are several: one
+// fdatasync takes a few milliseconds whatever it writes, so a transaction touching a thousand
+// shapes would stall for seconds done one after another, while concurrent ones share the
+// filesystem's journal commits. Returns when all are done; throws the first StorageError after
+// all have finished. Makes nothing visible: the caller does (mark_visible) with the counts it
+// took before. The logs may be appended to meanwhile (from one other thread), not destroyed.
+void sync_logs(const std::vector<const ShapeLog *> &logs);
 
 class ShapeLog {
 public:
@@ -51,6 +53,12 @@ public:
     bool dirty() const { return pending_ > 0; }
     // fsyncs what was appended and makes it visible.
     void sync();
+    // The same in three steps, so that the fsync runs on another thread while appends go on:
+    // appended() (the entries written so far), sync_to_disk() on any thread (fdatasync only; it
+    // reads nothing that append changes), then mark_visible(that count) on the owning thread.
+    size_t appended() const { return entries_.size(); }
+    void sync_to_disk() const;
+    void mark_visible(size_t count);
 
     // The last visible offset, or 0_inf for an empty log.
     LogOffset last_offset() const;

@@ -4,7 +4,9 @@
 #include <boost/asio/post.hpp>
 
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
+#include <mutex>
 #include <filesystem>
 #include <algorithm>
 #include <fstream>
@@ -34,7 +36,8 @@ struct Shapes::Shape {
     State state = State::Creating;
     SnapshotBounds bounds;
     std::string schema_json;
-    std::unique_ptr<ShapeLog> log;
+    // Shared with a running fsync round, which keeps the file open if the shape goes meanwhile.
+    std::shared_ptr<ShapeLog> log;
     LogOffset last_appended = LogOffset::snapshot_end();
     std::vector<Staged> pending;  // committed messages waiting for the snapshot
     uint64_t hold_lsn = 0;        // while Creating: the slot is not confirmed past this
@@ -105,6 +108,7 @@ Shapes::Shapes(asio::io_context &io, const Config &config, uint64_t confirmed_ls
 
 Shapes::~Shapes()
 {
+    syncer_.join();
     workers_.join();
 }
 
@@ -680,36 +684,130 @@ void Shapes::on_stream_reset()
     in_transaction_ = false;
 }
 
-uint64_t Shapes::sync_and_notify()
+// One fsync round: the logs dirty when it started, each with the count of its entries then (the
+// ones it makes visible), and the end of the transactions whose appends it covers.
+struct Shapes::SyncRound {
+    struct Item {
+        ShapePtr shape;
+        std::shared_ptr<ShapeLog> log;
+        size_t count;
+    };
+    std::vector<Item> items;
+    uint64_t lsn = 0;
+    std::mutex mutex;
+    std::condition_variable finished_cv;
+    bool finished = false;  // the fsyncs are done (under mutex)
+    std::exception_ptr error;
+    bool completed = false;  // complete_round ran (on the loop)
+};
+
+void Shapes::flush()
 {
+    if (round_)
+        return;  // its completion starts the next round with what was appended meanwhile
+    if (dirty_.empty()) {
+        durable_lsn_ = std::max(durable_lsn_, committed_lsn_);
+        return;
+    }
+    start_round();
+}
+
+void Shapes::start_round()
+{
+    auto round = std::make_shared<SyncRound>();
+    round->lsn = committed_lsn_;  // every append of the transactions up to here is in dirty_
     auto dirty = std::move(dirty_);
     dirty_.clear();
-    std::vector<ShapeLog *> logs;
+    round->items.reserve(dirty.size());
     for (auto &shape : dirty)
-        logs.push_back(shape->log.get());
-    try {
-        sync_logs(logs);
-    } catch (const std::exception &e) {
+        if (shape->log)
+            round->items.push_back({shape, shape->log, shape->log->appended()});
+    round_ = round;
+    asio::post(syncer_, [this, round]() {
+        std::vector<const ShapeLog *> logs;
+        logs.reserve(round->items.size());
+        for (const auto &item : round->items)
+            logs.push_back(item.log.get());
+        std::exception_ptr error;
+        try {
+            sync_logs(logs);
+        } catch (...) {
+            error = std::current_exception();
+        }
+        {
+            std::lock_guard<std::mutex> lock(round->mutex);
+            round->error = error;
+            round->finished = true;
+        }
+        round->finished_cv.notify_all();
+        asio::post(io_, [this, round]() { complete_round(round); });
+    });
+}
+
+void Shapes::wait_round(SyncRound &round)
+{
+    std::unique_lock<std::mutex> lock(round.mutex);
+    round.finished_cv.wait(lock, [&]() { return round.finished; });
+}
+
+void Shapes::complete_round(const std::shared_ptr<SyncRound> &round)
+{
+    if (round->completed)
+        return;  // sync_and_notify completed it already
+    round->completed = true;
+    if (round_ == round)
+        round_.reset();
+    if (round->error) {
         // Without its log on disk the service cannot go on exactly: stop, and let a restart
         // resume from the slot, which was not confirmed past this data.
-        log::error("could not sync a shape log", "\"error\":" + log::quote(e.what()));
+        try {
+            std::rethrow_exception(round->error);
+        } catch (const std::exception &e) {
+            log::error("could not sync a shape log", "\"error\":" + log::quote(e.what()));
+        }
         std::abort();
     }
-    durable_lsn_ = std::max(durable_lsn_, committed_lsn_);
-    for (auto &shape : dirty)
-        wake(shape);
+    for (auto &item : round->items)
+        if (item.shape->log == item.log)  // else rotated or removed meanwhile: its data went with it
+            item.log->mark_visible(item.count);
+    durable_lsn_ = std::max(durable_lsn_, round->lsn);
+    if (dirty_.empty())  // nothing appended since: every processed transaction is on disk
+        durable_lsn_ = std::max(durable_lsn_, committed_lsn_);
+    for (auto &item : round->items)
+        wake(item.shape);
     // ELECTRIC_MAX_SHAPE_LOG_SIZE: once its clients have the changes, a shape whose log grew past
     // the limit starts over from a new snapshot (its clients refetch, 409).
     if (config_.ops.max_shape_log_bytes)
-        for (auto &shape : dirty)
-            if (shape->state == Shape::State::Ready && shape->log && shape->log->bytes() > config_.ops.max_shape_log_bytes)
-                rotate(shape, "log size limit");
+        for (auto &item : round->items)
+            if (item.shape->state == Shape::State::Ready && item.shape->log &&
+                item.shape->log->bytes() > config_.ops.max_shape_log_bytes)
+                rotate(item.shape, "log size limit");
+    if (!dirty_.empty() && !round_)
+        start_round();
+    if (durable_observer_)
+        durable_observer_();
+}
+
+uint64_t Shapes::sync_and_notify()
+{
+    for (;;) {
+        if (!round_) {
+            if (dirty_.empty()) {
+                durable_lsn_ = std::max(durable_lsn_, committed_lsn_);
+                break;
+            }
+            start_round();
+        }
+        auto round = round_;
+        wait_round(*round);
+        complete_round(round);  // may start the next round with what is still dirty
+    }
     return confirmable_lsn();
 }
 
 void Shapes::on_idle_position(uint64_t wal_end)
 {
-    if (in_transaction_ || !transaction_.empty() || !dirty_.empty())
+    if (in_transaction_ || !transaction_.empty() || !dirty_.empty() || round_)
         return;
     committed_lsn_ = std::max(committed_lsn_, wal_end);
     durable_lsn_ = std::max(durable_lsn_, wal_end);

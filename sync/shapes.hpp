@@ -60,9 +60,19 @@ public:
     void on_must_refetch(const StreamMessage &message);
     // The stream was cut mid-transaction: what it had sent of that transaction is dropped.
     void on_stream_reset();
-    // After a read of the stream: fsyncs what was appended, shows it to clients. Returns the
-    // position the slot may now be confirmed at.
+    // After a read of the stream: starts a round that fsyncs what was appended (on a thread of
+    // its own, so the loop goes on reading the stream and serving clients meanwhile) unless one
+    // is running; when a round ends its changes are shown to clients, the durable position
+    // moves to the end of the transactions it covers, the durable observer is called, and what
+    // was appended meanwhile starts the next round. So while the disk is busy, transactions
+    // gather into one round: a shape's log is fsynced once for all of them (group commit).
+    void flush();
+    // Blocking (SIGTERM): waits for the running round, then fsyncs everything appended and
+    // shows it. Returns the position the slot may now be confirmed at.
     uint64_t sync_and_notify();
+    // Called on the loop after each round that moved the durable position (the stream reports
+    // it to the server); nullptr: none.
+    void set_durable_observer(std::function<void()> observer) { durable_observer_ = std::move(observer); }
     // Idle position (a keepalive's WAL end): may be confirmed when nothing is in flight.
     void on_idle_position(uint64_t wal_end);
     uint64_t confirmable_lsn() const;
@@ -138,6 +148,13 @@ private:
     };
     std::vector<Staged> transaction_;
     std::vector<ShapePtr> dirty_;
+    struct SyncRound;
+    void start_round();
+    void wait_round(SyncRound &round);
+    void complete_round(const std::shared_ptr<SyncRound> &round);
+    std::shared_ptr<SyncRound> round_;  // the fsync round running, if any
+    boost::asio::thread_pool syncer_{1};  // runs the rounds, one at a time
+    std::function<void()> durable_observer_;
     uint64_t durable_lsn_ = 0;       // every transaction ending at or before it is on disk
     uint64_t last_seen_lsn_ = 0;     // the last commit seen, for up-to-date's global_last_seen_lsn
     uint64_t committed_lsn_ = 0;     // every transaction ending at or before it is processed

@@ -315,11 +315,11 @@ function rssKb(pid) {
   return Number(/VmRSS:\s+(\d+)/.exec(status)[1]);
 }
 
-// The service's CPU time so far (user + system), in ms: per delivery it is the service's own cost,
-// which the other processes on these 2 cores do not change much.
-function cpuMs(pid) {
-  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;  // utime, stime in USER_HZ (100)
+// CPU seconds (user + system, every thread) the process has used so far.
+function cpuSeconds(pid) {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;  // utime, stime in clock ticks (USER_HZ)
 }
 
 function goal(ok) {
@@ -378,7 +378,7 @@ async function latency(writer, kind, n, shared, writes) {
     if (++got === expect && done) done();
   });
   const errorsBefore = clients.reduce((a, c) => a + c.errors, 0);
-  const cpu0 = cpuMs(SERVICE_PID);
+  const cpu0 = cpuSeconds(SERVICE_PID) * 1000;
   const t0 = now();
   for (let w = 0; w < writes; w++) {
     const target = shared ? 0 : (w % n) + 1;
@@ -390,7 +390,7 @@ async function latency(writer, kind, n, shared, writes) {
     await sleep(shared ? Math.max(10, n / 20) : 5);
   }
   const elapsed = now() - t0;
-  const cpu = cpuMs(SERVICE_PID) - cpu0;
+  const cpu = cpuSeconds(SERVICE_PID) * 1000 - cpu0;
   stopClients(clients);
   samples.sort((a, b) => a - b);
   return {
@@ -486,75 +486,102 @@ async function throughputPart(writer, maxClients) {
   const tputClients = await startClients('lean', tputShapes, () => {
     if (++received === want && allIn) allIn();
   });
-  const slot = 'bench_peer';
-  await writer.exec(`SELECT 1 FROM pg_create_logical_replication_slot('${slot}', 'electric_shapes')`);
-  const startLsn = await writer.value('SELECT pg_current_wal_lsn()');
   const tput = [];
   const bulkRows = QUICK ? 20000 : 100000;
   const smallTx = QUICK ? 4000 : 20000;
-  {
-    // (a) one transaction spread over every shape.
-    want += bulkRows;
-    const arrived = new Promise((r) => (allIn = r));
-    const t = now();
-    await writer.exec(`INSERT INTO bench_items (shape_id, body) SELECT 1 + g % ${maxClients}, 'bulk ' || g ` +
-                      `FROM generate_series(1, ${bulkRows}) g`);
-    const committed = now() - t;
-    await Promise.race([arrived, sleep(300000)]);
-    tput.push({ what: `one transaction of ${int(bulkRows)} rows`, rows: bulkRows, writer: committed, total: now() - t,
-                got: received });
-  }
-  {
-    // (b) many one-row transactions from two pgbench clients.
-    const script = `/tmp/bench_sync_${process.pid}.sql`;
-    fs.writeFileSync(script,
-      `\\set k random(1, ${maxClients})\nINSERT INTO bench_items (shape_id, body) VALUES (:k, 'small');\n`);
-    want += smallTx;
-    const arrived = new Promise((r) => (allIn = r));
-    const t = now();
-    await new Promise((resolve, reject) => {
-      const p = spawn(PGBENCH[0], [...PGBENCH.slice(1), '-n', '-c', '2', '-j', '2', '-t', String(smallTx / 2),
-                                   '-f', script], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const script = `/tmp/bench_sync_${process.pid}.sql`;
+  fs.writeFileSync(script,
+    `\\set k random(1, ${maxClients})\nINSERT INTO bench_items (shape_id, body) VALUES (:k, 'small');\n`);
+  const pgbench = (connections, extra) =>
+    new Promise((resolve, reject) => {
+      const p = spawn(PGBENCH[0], [...PGBENCH.slice(1), '-n', '-c', String(connections), '-j', String(Math.min(connections, 2)),
+                                   '-t', String(smallTx / connections), ...extra, '-f', script],
+                      { stdio: ['ignore', 'ignore', 'inherit'] });
       p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`pgbench exited with ${code}`))));
     });
+  // Each workload has its own slot, made just before it, so that its peer decodes that
+  // workload's WAL alone (startLsn to endLsn).
+  let slots = 0;
+  async function workload(what, rows, write, { paused = false } = {}) {
+    const slot = `bench_peer_${++slots}`;
+    await writer.exec(`SELECT 1 FROM pg_create_logical_replication_slot('${slot}', 'electric_shapes')`);
+    const startLsn = await writer.value('SELECT pg_current_wal_lsn()');
+    const before = received;
+    want += rows;
+    const arrived = new Promise((r) => (allIn = r));
+    // Paused: the service is stopped (SIGSTOP) while the writer writes, so that the writer does
+    // not share the CPU with it; the time counts from SIGCONT, the backlog's delivery alone.
+    if (paused) process.kill(SERVICE_PID, 'SIGSTOP');
+    const serviceCpu = cpuSeconds(SERVICE_PID);
+    const clientsCpu = process.cpuUsage();
+    let t = now();
+    try {
+      await write();
+    } finally {
+      if (paused) process.kill(SERVICE_PID, 'SIGCONT');
+    }
     const committed = now() - t;
+    if (paused) t = now();
     await Promise.race([arrived, sleep(300000)]);
-    fs.unlinkSync(script);
-    tput.push({ what: `${int(smallTx)} one-row transactions (pgbench, 2 connections)`, rows: smallTx, writer: committed,
-                total: now() - t, got: received - bulkRows });
+    const total = now() - t;
+    const clientsUsed = process.cpuUsage(clientsCpu);
+    const cpu = { service: cpuSeconds(SERVICE_PID) - serviceCpu, clients: (clientsUsed.user + clientsUsed.system) / 1e6 };
+    const endLsn = await writer.value('SELECT pg_current_wal_lsn()');
+    tput.push({ what, rows, writer: committed, total, got: received - before, slot, startLsn, endLsn, paused, cpu });
   }
-  const endLsn = await writer.value('SELECT pg_current_wal_lsn()');
+  // (a) one transaction spread over every shape.
+  await workload(`one transaction of ${int(bulkRows)} rows`, bulkRows, () =>
+    writer.exec(`INSERT INTO bench_items (shape_id, body) SELECT 1 + g % ${maxClients}, 'bulk ' || g ` +
+                `FROM generate_series(1, ${bulkRows}) g`));
+  // (b) many one-row transactions from two pgbench clients, live: writer and service share the CPU.
+  await workload(`${int(smallTx)} one-row transactions (pgbench, 2 connections), live`, smallTx, () => pgbench(2, []));
+  // (c) the same with more connections and prepared statements: a faster writer, still live.
+  await workload(`${int(smallTx)} one-row transactions (pgbench, 8 connections, -M prepared), live`, smallTx,
+                 () => pgbench(8, ['-M', 'prepared']));
+  // (d) the same written while the service is stopped: the service's own capacity for a backlog
+  // of one-row transactions (the server still decodes them after SIGCONT, as for the peer).
+  await workload(`${int(smallTx)} one-row transactions (pgbench, 8 connections, -M prepared) written while the ` +
+                 'service is stopped (SIGSTOP); timed from SIGCONT', smallTx, () => pgbench(8, ['-M', 'prepared']),
+                 { paused: true });
+  fs.unlinkSync(script);
   const tputErrors = tputClients.reduce((a, c) => a + c.errors, 0);
   stopClients(tputClients);
-  // The peer: the plugin's raw stream of the same WAL, every shape, the service's options.
-  const tr = now();
-  await new Promise((resolve, reject) => {
-    const p = spawn(RECVLOGICAL[0], [...RECVLOGICAL.slice(1), '--slot', slot, '--start', '-E', endLsn,
-                                     '-o', 'include-transaction=true', '-o', 'values=text', '-f', '/dev/null'],
-                    { stdio: ['ignore', 'ignore', 'inherit'] });
-    p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`pg_recvlogical exited with ${code}`))));
-  });
-  const recvTime = now() - tr;
-  await writer.exec(`SELECT pg_drop_replication_slot('${slot}')`);
+  // The peers: the plugin's raw stream of each workload's WAL, every shape, the service's options.
+  for (const r of tput) {
+    const tr = now();
+    await new Promise((resolve, reject) => {
+      const p = spawn(RECVLOGICAL[0], [...RECVLOGICAL.slice(1), '--slot', r.slot, '--start', '-E', r.endLsn,
+                                       '-o', 'include-transaction=true', '-o', 'values=text', '-f', '/dev/null'],
+                      { stdio: ['ignore', 'ignore', 'inherit'] });
+      p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`pg_recvlogical exited with ${code}`))));
+    });
+    r.peer = now() - tr;
+    await writer.exec(`SELECT pg_drop_replication_slot('${r.slot}')`);
+  }
   say('1,000 lean clients long-polling 1,000 distinct shapes (`shape_id = k`); rows spread evenly. ' +
-      'Time from the first write sent until every client has every row. The peer, ' +
-      '`pg_recvlogical` streaming the same WAL (' + startLsn + ' to ' + endLsn + ') from the plugin with the ' +
-      "service's options to /dev/null, is the upper bound: the plugin's raw stream, no service.");
+      '"delivered s": from the first write sent (for the stopped service: from SIGCONT) until every ' +
+      'client has every row. The peer, `pg_recvlogical` streaming the same workload\'s WAL from the ' +
+      "plugin with the service's options to /dev/null (its own slot, made just before the workload), " +
+      "is the upper bound: the plugin's raw stream, no service. Live rows are bounded by the writer " +
+      "when the writer's time is close to the delivered time. CPU: seconds the service (all its " +
+      'threads) and the clients (this Node process, which also drives the writer) used from the first write ' +
+      'until every client had every row.');
   say('');
-  say('| workload | rows | writer s | delivered s | rows received | changes/s | goal ≥ 20,000/s |');
-  say('|---|---:|---:|---:|---:|---:|---|');
-  let allRows = 0;
-  let allTime = 0;
+  say('| workload | rows | writer s | delivered s | rows received | changes/s | peer s | peer changes/s | service/peer time | ' +
+      'service CPU s | clients CPU s | goal ≥ 20,000/s |');
+  say('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
   for (const r of tput) {
     const rate = (r.rows * 1000) / r.total;
-    allRows += r.rows;
-    allTime += r.total;
     say(`| ${r.what} | ${int(r.rows)} | ${(r.writer / 1000).toFixed(2)} | ${(r.total / 1000).toFixed(2)} | ${int(r.got)} | ` +
-        `${int(rate)} | ${goal(rate >= 20000 && r.got === r.rows)} |`);
+        `${int(rate)} | ${(r.peer / 1000).toFixed(2)} | ${int((r.rows * 1000) / r.peer)} | ${(r.total / r.peer).toFixed(2)}x | ` +
+        `${r.cpu.service.toFixed(2)} | ${r.cpu.clients.toFixed(2)} | ${goal(rate >= 20000 && r.got === r.rows)} |`);
   }
-  say(`| both, through the service | ${int(allRows)} | | ${(allTime / 1000).toFixed(2)} | | ${int((allRows * 1000) / allTime)} | |`);
-  say(`| both, pg_recvlogical (peer) | ${int(allRows)} | | ${(recvTime / 1000).toFixed(2)} | | ${int((allRows * 1000) / recvTime)} | ` +
-      `service takes ${(allTime / recvTime).toFixed(2)}x the peer's time |`);
+  const ab = tput.slice(0, 2);
+  const abRows = ab.reduce((a, r) => a + r.rows, 0);
+  const abTime = ab.reduce((a, r) => a + r.total, 0);
+  const abPeer = ab.reduce((a, r) => a + r.peer, 0);
+  say(`| first two, through the service | ${int(abRows)} | | ${(abTime / 1000).toFixed(2)} | | ${int((abRows * 1000) / abTime)} | ` +
+      `${(abPeer / 1000).toFixed(2)} | ${int((abRows * 1000) / abPeer)} | ${(abTime / abPeer).toFixed(2)}x | | | |`);
   say('');
   say(`client errors during the throughput runs: ${tputErrors}`);
   say('');
