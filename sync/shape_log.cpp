@@ -122,7 +122,8 @@ void write_file_atomically(const std::string &path, const std::string &text)
     fsync_directory(path.substr(0, path.rfind('/')));
 }
 
-ShapeLog::ShapeLog(const std::string &dir, uint64_t chunk_bytes) : path_(dir + "/log.jsonl"), chunks_(chunk_bytes)
+ShapeLog::ShapeLog(const std::string &dir, uint64_t chunk_bytes)
+    : path_(dir + "/log.jsonl"), dir_name_(dir.substr(dir.rfind('/') + 1)), chunks_(chunk_bytes)
 {
     fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (fd_ < 0)
@@ -162,7 +163,20 @@ void ShapeLog::load()
             fail("could not cut the torn tail of", path_);
     }
     end_ = position;
+    journaled_end_ = end_;
     visible_ = entries_.size();
+}
+
+std::pair<uint64_t, uint64_t> ShapeLog::take_unjournaled()
+{
+    std::pair<uint64_t, uint64_t> range{journaled_end_, end_};
+    journaled_end_ = end_;
+    return range;
+}
+
+std::string ShapeLog::read_bytes(uint64_t begin, uint64_t end) const
+{
+    return read_range(fd_, begin, static_cast<size_t>(end - begin), path_);
 }
 
 void ShapeLog::append(const LogOffset &offset, const std::string &json)
@@ -223,6 +237,7 @@ void ShapeLog::sync()
         return;
     size_t count = appended();
     sync_to_disk();
+    journaled_end_ = end_;  // durable on its own: nothing for the journal
     mark_visible(count);
 }
 

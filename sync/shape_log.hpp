@@ -7,14 +7,16 @@
 // Logs are split into chunks (pure/log_chunks.hpp), a response holds at most one: the cuts are
 // kept as one message index per chunk. The snapshot file is cut the same way, on first use.
 //
-// Appends are written at once but made visible to readers only after fsync (sync(), or
-// mark_visible() with a count taken before sync_to_disk()): a client never sees a change a crash
-// could take back, and the slot is confirmed only past synced data.
+// Appends are written at once but made visible to readers only once durable: after sync(), or
+// after the fsync round that wrote them to the journal (journal.hpp) calls mark_visible() with
+// the count it took: a client never sees a change a crash could take back, and the slot is
+// confirmed only past durable data.
 #pragma once
 
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "sync/pure/log_chunks.hpp"
@@ -60,6 +62,14 @@ public:
     void sync_to_disk() const;
     void mark_visible(size_t count);
 
+    // The bytes appended since the last call (or since the log was opened or synced): [begin,
+    // end) of the file, for the journal (journal.hpp). On the owning thread.
+    std::pair<uint64_t, uint64_t> take_unjournaled();
+    // The file's bytes [begin, end), which were appended before; on any thread.
+    std::string read_bytes(uint64_t begin, uint64_t end) const;
+    // The shape's directory name, which the journal's records name the log by.
+    const std::string &dir_name() const { return dir_name_; }
+
     // The last visible offset, or 0_inf for an empty log.
     LogOffset last_offset() const;
     // The visible messages after offset up to the end of the chunk holding the first of them, as
@@ -79,8 +89,10 @@ private:
     void add_entry(const Entry &entry);
 
     std::string path_;
+    std::string dir_name_;
     int fd_ = -1;
     uint64_t end_ = 0;  // file size
+    uint64_t journaled_end_ = 0;  // the bytes before it are in the journal or synced
     std::vector<Entry> entries_;
     ChunkCutter chunks_;
     std::vector<size_t> chunk_ends_;  // index of each closed chunk's last message

@@ -124,6 +124,11 @@ std::string Shapes::new_handle(const std::string &key)
 void Shapes::restore()
 {
     fs::create_directories(shapes_dir_);
+    // Before any log is read: what the last run's journal holds goes back into the logs.
+    size_t replayed = Journal::recover(config_.storage_dir);
+    if (replayed)
+        log::info("journal replayed", "\"records\":" + std::to_string(replayed));
+    journal_ = std::make_unique<Journal>(config_.storage_dir);
     PgConnection conn(config_.database_url);
     std::string prefix = config_.shape_prefix();
     auto owned_result = conn.exec(
@@ -172,6 +177,12 @@ void Shapes::restore()
         by_name_[shape->name] = shape;
         shape_event("restored", shape->handle, "", "startup", "\"messages\":" + std::to_string(shape->log->size()));
     }
+    // Whatever the logs hold now is shown to clients: the lines a killed service had written
+    // but not yet made durable are made so before anyone reads them.
+    std::vector<const ShapeLog *> logs;
+    for (const auto &[key, shape] : by_key_)
+        logs.push_back(shape->log.get());
+    sync_logs(logs);
     for (const auto &name : owned) {
         log::info("dropping shape without files", "\"shape\":" + log::quote(name));
         conn.exec("SELECT electric_shapes.drop_shape($1, true)", {name});
@@ -691,6 +702,7 @@ struct Shapes::SyncRound {
         ShapePtr shape;
         std::shared_ptr<ShapeLog> log;
         size_t count;
+        std::pair<uint64_t, uint64_t> bytes;  // what the log gained: the round's journal record
     };
     std::vector<Item> items;
     uint64_t lsn = 0;
@@ -721,16 +733,16 @@ void Shapes::start_round()
     round->items.reserve(dirty.size());
     for (auto &shape : dirty)
         if (shape->log)
-            round->items.push_back({shape, shape->log, shape->log->appended()});
+            round->items.push_back({shape, shape->log, shape->log->appended(), shape->log->take_unjournaled()});
     round_ = round;
     asio::post(syncer_, [this, round]() {
-        std::vector<const ShapeLog *> logs;
-        logs.reserve(round->items.size());
+        std::vector<Journal::Range> ranges;
+        ranges.reserve(round->items.size());
         for (const auto &item : round->items)
-            logs.push_back(item.log.get());
+            ranges.push_back({item.log, item.bytes.first, item.bytes.second});
         std::exception_ptr error;
         try {
-            sync_logs(logs);
+            journal_->commit(ranges);  // one fdatasync for every log of the round
         } catch (...) {
             error = std::current_exception();
         }
@@ -801,6 +813,14 @@ uint64_t Shapes::sync_and_notify()
         auto round = round_;
         wait_round(*round);
         complete_round(round);  // may start the next round with what is still dirty
+    }
+    // Stopping: the logs synced and the journal emptied, so that the next start replays
+    // nothing. No round runs now, so the journal is the loop's to use.
+    try {
+        if (journal_)
+            journal_->checkpoint();
+    } catch (const std::exception &e) {
+        log::error("could not checkpoint the journal", "\"error\":" + log::quote(e.what()));
     }
     return confirmable_lsn();
 }

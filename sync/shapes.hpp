@@ -31,6 +31,7 @@
 #include "sync/pure/shape_request.hpp"
 #include "sync/pure/stream_message.hpp"
 #include "sync/shape_creation.hpp"
+#include "sync/journal.hpp"
 #include "sync/shape_log.hpp"
 
 namespace es::sync {
@@ -154,6 +155,7 @@ private:
     void complete_round(const std::shared_ptr<SyncRound> &round);
     std::shared_ptr<SyncRound> round_;  // the fsync round running, if any
     boost::asio::thread_pool syncer_{1};  // runs the rounds, one at a time
+    std::unique_ptr<Journal> journal_;    // the rounds' one file (journal.hpp); made by restore()
     std::function<void()> durable_observer_;
     uint64_t durable_lsn_ = 0;       // every transaction ending at or before it is on disk
     uint64_t last_seen_lsn_ = 0;     // the last commit seen, for up-to-date's global_last_seen_lsn
