@@ -21,19 +21,6 @@ namespace {
     throw StorageError(what + " \"" + path + "\": " + std::strerror(errno));
 }
 
-void write_all(int fd, const std::string &bytes, const std::string &path)
-{
-    size_t done = 0;
-    while (done < bytes.size()) {
-        ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            fail("could not write", path);
-        done += static_cast<size_t>(n);
-    }
-}
-
 void pwrite_all(int fd, const std::string &bytes, uint64_t position, const std::string &path)
 {
     size_t done = 0;
@@ -159,7 +146,7 @@ void Journal::commit(const std::vector<Range> &ranges)
     }
     if (buffer.empty())
         return;
-    write_all(fd_, buffer, path_);
+    write_all(fd_, buffer.data(), buffer.size(), path_);
     size_ += buffer.size();
     if (::fdatasync(fd_) != 0)
         fail("could not fsync", path_);

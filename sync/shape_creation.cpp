@@ -148,7 +148,8 @@ SnapshotBounds write_snapshot(PgConnection &conn, const std::string &name, const
                 // snapshot-end message, values in forms it leaves alone) take the full parse,
                 // which gives the same bytes (see pure/row_json.hpp).
                 size_t before = buffer.size();
-                if (append_row_client_json(buffer, line)) {
+                // A row's line is in the buffer from before on.
+                auto row_added = [&]() {
                     buffer += '\n';
                     rows++;
                     if (chunks.starts_chunk(buffer.size() - before)) {
@@ -160,6 +161,9 @@ SnapshotBounds write_snapshot(PgConnection &conn, const std::string &name, const
                     } else if (buffer.size() > (1 << 20)) {
                         flush();
                     }
+                };
+                if (append_row_client_json(buffer, line)) {
+                    row_added();
                     continue;
                 }
                 auto message = parse_stream_message(line);
@@ -167,15 +171,7 @@ SnapshotBounds write_snapshot(PgConnection &conn, const std::string &name, const
                     error = PgError("shape_snapshot returned a message the service cannot read");
                 else if (message->kind == MessageKind::Row) {
                     buffer += message->client_json;
-                    buffer += '\n';
-                    rows++;
-                    if (chunks.starts_chunk(buffer.size() - before)) {
-                        snapshot_chunks.push_back(written + before);
-                        flush();
-                        chunk_done(snapshot_chunks);
-                    }
-                    if (buffer.size() > (1 << 20))
-                        flush();
+                    row_added();
                 } else if (message->kind == MessageKind::SnapshotEnd) {
                     bounds = SnapshotBounds{message->xmin, message->xmax, {message->xip.begin(), message->xip.end()}};
                 }

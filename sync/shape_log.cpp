@@ -25,19 +25,6 @@ namespace {
     throw StorageError(what + " \"" + path + "\": " + std::strerror(errno));
 }
 
-void write_all(int fd, const char *data, size_t size, const std::string &path)
-{
-    while (size > 0) {
-        ssize_t n = ::write(fd, data, size);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            fail("could not write", path);
-        }
-        data += n;
-        size -= static_cast<size_t>(n);
-    }
-}
 
 // Reads length bytes at position into out[at, at + length) (out is already that long).
 void read_into(int fd, uint64_t position, size_t length, std::string &out, size_t at, const std::string &path)
@@ -89,6 +76,20 @@ std::string read_body(int fd, uint64_t position, size_t length, const std::strin
 }
 
 }  // namespace
+
+void write_all(int fd, const char *data, size_t size, const std::string &path)
+{
+    while (size > 0) {
+        ssize_t n = ::write(fd, data, size);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            fail("could not write", path);
+        }
+        data += n;
+        size -= static_cast<size_t>(n);
+    }
+}
 
 void fsync_directory(const std::string &dir)
 {

@@ -28,7 +28,9 @@ struct StorageError : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
-// Writes text to fd entirely, then fsyncs it when sync is true. Throws StorageError.
+// Writes size bytes at data to fd (at its position), all of them. Throws StorageError naming path.
+void write_all(int fd, const char *data, size_t size, const std::string &path);
+// Writes text to path's temporary file, fsyncs it and renames it over path. Throws StorageError.
 void write_file_atomically(const std::string &path, const std::string &text);
 void fsync_directory(const std::string &dir);
 

@@ -15,7 +15,7 @@ use Test::More;
 use Time::HiRes qw(usleep);
 
 our @EXPORT = qw(npm_modules start_sync_service service_log wait_healthy start_shape_client client_file
-  wait_for_rows kill_children);
+  wait_for_rows kill_children items_query converge_items client_handle shapes_created);
 
 my @children;
 
@@ -120,6 +120,41 @@ sub wait_for_rows
     diag("client stderr: " . slurp_file($client->{err})) if -f $client->{err};
     diag("service log:\n" . service_log($service)) if $service;
     return 0;
+}
+
+# The rows of table items (id, grp, val) where $where as the client files hold them.
+sub items_query
+{
+    my ($where) = @_;
+    return "SELECT id || '|' || grp || '|' || coalesce(val, 'null') FROM items WHERE $where ORDER BY id";
+}
+
+# Writes the row (sentinel, 1, 's') into items and waits until the client's shapes (name =>
+# where, in order) each equal their query and hold it; one test per shape, named by $what.
+sub converge_items
+{
+    my ($node, $client, $service, $sentinel, $what, @shapes) = @_;
+    $node->safe_psql('postgres', "INSERT INTO items VALUES ($sentinel, 1, 's')");
+    while (my ($name, $where) = splice(@shapes, 0, 2)) {
+        ok(wait_for_rows($node, $client, $name, items_query($where), "$sentinel|1|s", $service),
+            "$name equals its query $what");
+    }
+}
+
+# The handle the client holds for shape name.
+sub client_handle
+{
+    my ($client, $name) = @_;
+    my $handle = client_file($client, "$name.handle");
+    chomp $handle;
+    return $handle;
+}
+
+# How many shapes the service has created, by its log.
+sub shapes_created
+{
+    my ($service) = @_;
+    return scalar(() = service_log($service) =~ /"message":"shape created"/g);
 }
 
 # Whatever happens to a test, the processes it started do not outlive it.

@@ -32,24 +32,11 @@ my $spec = encode_json([
 ]);
 my $client = start_shape_client($service, $node->basedir . '/client', $spec);
 
-sub query
-{
-    my ($where) = @_;
-    return "SELECT id || '|' || grp || '|' || coalesce(val, 'null') FROM items WHERE $where ORDER BY id";
-}
 my $sentinel_id = 900000;
-sub converge
-{
-    my ($what) = @_;
-    $sentinel_id++;
-    $node->safe_psql('postgres', "INSERT INTO items VALUES ($sentinel_id, 1, 's')");
-    ok(wait_for_rows($node, $client, 'grp1', query('grp = 1'), "$sentinel_id|1|s", $service),
-        "where-filtered shape equals its query $what");
-    ok(wait_for_rows($node, $client, 'all', query('true'), "$sentinel_id|1|s", $service),
-        "whole-table shape equals its query $what");
-}
-sub handle_of { my ($name) = @_; my $h = client_file($client, "$name.handle"); chomp $h; return $h; }
-sub creations { return scalar(() = service_log($service) =~ /"message":"shape created"/g); }
+sub converge { converge_items($node, $client, $service, ++$sentinel_id, $_[0], grp1 => 'grp = 1', all => 'true'); }
+sub query { return items_query($_[0]); }
+sub handle_of { return client_handle($client, $_[0]); }
+sub creations { return shapes_created($service); }
 
 # Both shapes made and synced before any change: their logs were last fdatasynced when they
 # became ready, at these sizes; every change after that is made durable by the journal alone.
