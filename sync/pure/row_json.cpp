@@ -49,23 +49,7 @@ public:
         }
         if (!has_key || !has_headers)
             return false;
-        out_ += '{';
-        bool first = true;
-        for (const Member &m : members) {
-            if (!first)
-                out_ += ',';
-            first = false;
-            append_key(m.key);
-            p_ = m.value;
-            if (m.key == "headers") {
-                if (!headers())
-                    return false;
-            } else if (!value(1)) {
-                return false;
-            }
-        }
-        out_ += '}';
-        return true;
+        return write_object(members, [this](const Member &m) { return m.key == "headers" ? headers() : value(1); });
     }
 
 private:
@@ -93,6 +77,26 @@ private:
         out_ += '"';
         out_.append(key.data(), key.size());
         out_ += "\":";
+    }
+
+    // Writes {"key":value,...} of members in their (sorted) order, each value copied from its
+    // text by copy_value with p_ at it.
+    template <typename CopyValue>
+    bool write_object(const std::vector<Member> &members, CopyValue copy_value)
+    {
+        out_ += '{';
+        bool first = true;
+        for (const Member &m : members) {
+            if (!first)
+                out_ += ',';
+            first = false;
+            append_key(m.key);
+            p_ = m.value;
+            if (!copy_value(m))
+                return false;
+        }
+        out_ += '}';
+        return true;
     }
 
     // A string at p_ (its opening quote), copied when its escapes are nlohmann's own; with
@@ -296,18 +300,8 @@ private:
             if (!scan_object(members, depth))
                 return false;
             const char *after = p_;
-            out_ += '{';
-            bool first = true;
-            for (const Member &m : members) {
-                if (!first)
-                    out_ += ',';
-                first = false;
-                append_key(m.key);
-                p_ = m.value;
-                if (!value(depth + 1))
-                    return false;
-            }
-            out_ += '}';
+            if (!write_object(members, [this, depth](const Member &) { return value(depth + 1); }))
+                return false;
             p_ = after;
             return true;
         }
@@ -322,23 +316,12 @@ private:
         std::vector<Member> members;
         if (!scan_object(members, 1))
             return false;
-        out_ += '{';
-        bool first = true;
-        for (const Member &m : members) {
+        for (const Member &m : members)
             if (m.key == "control")
                 return false;  // not a row
-            if (m.key == "shapes")
-                continue;
-            if (!first)
-                out_ += ',';
-            first = false;
-            append_key(m.key);
-            p_ = m.value;
-            if (!value(2))
-                return false;
-        }
-        out_ += '}';
-        return true;
+        members.erase(std::remove_if(members.begin(), members.end(), [](const Member &m) { return m.key == "shapes"; }),
+                      members.end());
+        return write_object(members, [this](const Member &) { return value(2); });
     }
 };
 
