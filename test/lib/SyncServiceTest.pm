@@ -9,13 +9,15 @@ use warnings;
 use Exporter 'import';
 use HTTP::Tiny;
 use IPC::Run;
+use JSON::PP ();
+use ElectricShapesTest ();
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use Time::HiRes qw(usleep);
 
 our @EXPORT = qw(npm_modules start_sync_service service_log wait_healthy start_shape_client client_file
-  wait_for_rows kill_children items_query converge_items client_handle shapes_created);
+  wait_for_rows kill_children items_query converge_items client_handle shapes_created start_items_sync);
 
 my @children;
 
@@ -120,6 +122,29 @@ sub wait_for_rows
     diag("client stderr: " . slurp_file($client->{err})) if -f $client->{err};
     diag("service log:\n" . service_log($service)) if $service;
     return 0;
+}
+
+# A cluster (named name) with table items (id, grp, val: 300 rows, grp = id % 3), the service on
+# it (storage under the cluster's directory) and the official client following two shapes of
+# items: grp1 (grp = $1 with params ['1']) and all. Returns ($node, $storage, $service, $client).
+sub start_items_sync
+{
+    my ($name) = @_;
+    npm_modules('@electric-sql/client');
+    my $node = ElectricShapesTest::new_shapes_cluster($name, preload => 0);
+    $node->safe_psql('postgres', q{
+        CREATE TABLE items (id int PRIMARY KEY, grp int NOT NULL, val text);
+        INSERT INTO items SELECT i, i % 3, 'v' || i FROM generate_series(1, 300) i;
+    });
+    my $storage = $node->basedir . '/sync_storage';
+    my $service = start_sync_service($node, storage => $storage);
+    ok(wait_healthy($service), 'the service streams');
+    my $spec = JSON::PP::encode_json([
+        { name => 'grp1', columns => [qw(id grp val)], params => { table => 'items', where => 'grp = $1', params => ['1'] } },
+        { name => 'all', columns => [qw(id grp val)], params => { table => 'items' } },
+    ]);
+    my $client = start_shape_client($service, $node->basedir . '/client', $spec);
+    return ($node, $storage, $service, $client);
 }
 
 # The rows of table items (id, grp, val) where $where as the client files hold them.

@@ -17,20 +17,7 @@ use Time::HiRes qw(usleep);
 use ElectricShapesTest;
 use SyncServiceTest;
 
-npm_modules('@electric-sql/client');
-my $node = new_shapes_cluster('journal', preload => 0);
-$node->safe_psql('postgres', q{
-    CREATE TABLE items (id int PRIMARY KEY, grp int NOT NULL, val text);
-    INSERT INTO items SELECT i, i % 3, 'v' || i FROM generate_series(1, 300) i;
-});
-my $storage = $node->basedir . '/sync_storage';
-my $service = start_sync_service($node, storage => $storage);
-ok(wait_healthy($service), 'the service streams');
-my $spec = encode_json([
-    { name => 'grp1', columns => [qw(id grp val)], params => { table => 'items', where => 'grp = $1', params => ['1'] } },
-    { name => 'all', columns => [qw(id grp val)], params => { table => 'items' } },
-]);
-my $client = start_shape_client($service, $node->basedir . '/client', $spec);
+my ($node, $storage, $service, $client) = start_items_sync('journal');
 
 my $sentinel_id = 900000;
 sub converge { converge_items($node, $client, $service, ++$sentinel_id, $_[0], grp1 => 'grp = 1', all => 'true'); }
