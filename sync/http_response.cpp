@@ -5,6 +5,22 @@
 
 namespace es::sync {
 
+void Response::own()
+{
+    if (!shared)
+        return;
+    std::shared_ptr<const Response> from = std::move(shared);
+    *this = *from;
+}
+
+Response Response::sharing(std::shared_ptr<const Response> prepared)
+{
+    Response r;
+    r.status = prepared->status;
+    r.shared = std::move(prepared);
+    return r;
+}
+
 Response json_error(unsigned status, const std::string &body)
 {
     Response r;

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -17,8 +18,17 @@ struct Response {
     // For /metrics: the commit time (Unix µs) of the newest transaction whose change this
     // response carries, 0 when it carries none.
     int64_t commit_unix_us = 0;
+    // One response for many requests, held instead of headers, body and commit time of its own:
+    // a change to a shape that a thousand clients follow wakes a thousand long-polls at the same
+    // offset, and building (and copying) the same response for each cost more than sending it.
+    // Read a response through content(); call own() before changing one.
+    std::shared_ptr<const Response> shared;
 
     void set(std::string name, std::string value) { headers.emplace_back(std::move(name), std::move(value)); }
+    const Response &content() const { return shared ? *shared : *this; }
+    // A copy of the shared content of its own, to change.
+    void own();
+    static Response sharing(std::shared_ptr<const Response> prepared);
 };
 
 using Responder = std::function<void(Response)>;

@@ -98,7 +98,7 @@ private:
             close();
             return;
         }
-        record_ = {"", "", "", std::chrono::steady_clock::now()};
+        record_ = {"", "", "", std::chrono::steady_clock::now(), ""};
         busy_ = true;
         if (ec) {
             record_.id = request_id_for({});
@@ -129,12 +129,16 @@ private:
         bool shape_path = path == "/v1/shape";
         std::string if_none_match(request_[http::field::if_none_match]);
         auto reply = [self = shared_from_this(), method, origin, shape_path, if_none_match](Response r) {
-            if (r.status == 200 && !if_none_match.empty())
-                for (const auto &[name, value] : r.headers)
-                    if (name == "etag" && etag_matches(value, if_none_match)) {
-                        r.status = 304;  // the other headers stay, the body goes
-                        r.body.clear();
-                    }
+            if (r.status == 200 && !if_none_match.empty()) {
+                bool matches = false;
+                for (const auto &[name, value] : r.content().headers)
+                    matches |= name == "etag" && etag_matches(value, if_none_match);
+                if (matches) {
+                    r.own();
+                    r.status = 304;  // the other headers stay, the body goes
+                    r.body.clear();
+                }
+            }
             asio::dispatch(self->stream_.get_executor(), [self, r = std::move(r), method, origin, shape_path]() mutable {
                 self->send(std::move(r), method, origin, shape_path);
             });
@@ -270,22 +274,23 @@ private:
         shapes_.handle_get(*parsed.request, std::move(reply));
     }
 
-    void send(Response r, http::verb method, const std::string &origin, bool shape_path = false)
+    void send(Response response, http::verb method, const std::string &origin, bool shape_path = false)
     {
-        std::string handle;
+        const Response &r = response.content();
+        record_.handle.clear();
         for (const auto &[name, value] : r.headers)
             if (name == "electric-handle")
-                handle = value;
+                record_.handle = value;
         if (draining_)
             keep_alive_ = false;
         serialize(r, method, origin, shape_path);
         stream_.expires_after(kIoTimeout);
         asio::async_write(stream_, asio::buffer(out_),
-                          [self = shared_from_this(), status = r.status, handle,
+                          [self = shared_from_this(), status = r.status,
                            commit_us = r.commit_unix_us](beast::error_code ec, size_t) {
                               if (self->out_.capacity() > kKeptOutputBytes)
                                   std::string().swap(self->out_);  // a snapshot chunk's megabytes
-                              self->finished(status, handle, ec ? 0 : commit_us);
+                              self->finished(status, ec ? 0 : commit_us);
                               if (ec || !self->keep_alive_ || self->draining_) {
                                   self->close();
                                   return;
@@ -340,9 +345,9 @@ private:
     }
 
     // The request is answered: logged, counted, its place among the concurrent ones freed.
-    void finished(unsigned status, const std::string &handle, int64_t commit_us)
+    void finished(unsigned status, int64_t commit_us)
     {
-        request_finished(record_, status, handle);
+        request_finished(record_, status);
         metrics::response_written(commit_us);
         admission_.reset();
         if (live_)

@@ -36,7 +36,7 @@ std::string route_of(const std::string &path)
     return "other";
 }
 
-void request_finished(const RequestRecord &record, unsigned status, const std::string &shape_handle)
+void request_finished(const RequestRecord &record, unsigned status)
 {
     std::string route = route_of(record.path);
     metrics::request_finished(route, status);
@@ -51,7 +51,7 @@ void request_finished(const RequestRecord &record, unsigned status, const std::s
                "\"request_id\":" + log::quote(record.id) + ",\"method\":" + log::quote(record.method) +
                    ",\"path\":" + log::quote(record.path) + ",\"status\":" + std::to_string(status) +
                    ",\"duration_ms\":" + duration +
-                   ",\"shape_handle\":" + (shape_handle.empty() ? "null" : log::quote(shape_handle)));
+                   ",\"shape_handle\":" + (record.handle.empty() ? "null" : log::quote(record.handle)));
 }
 
 void shape_event(const std::string &event, const std::string &handle, const std::string &request_id,

@@ -17,6 +17,7 @@ struct RequestRecord {
     std::string method;
     std::string path;
     std::chrono::steady_clock::time_point start;
+    std::string handle;  // the shape handle the response named, if any
 };
 
 // The route label of a path for metrics: a known route, or "other" (a client may send any path).
@@ -24,7 +25,7 @@ std::string route_of(const std::string &path);
 
 // Logs the finished request (info; debug for health checks and metrics scrapes, which come
 // every few seconds) and counts it in the metrics.
-void request_finished(const RequestRecord &record, unsigned status, const std::string &shape_handle);
+void request_finished(const RequestRecord &record, unsigned status);
 
 // A shape event (created, rotated, removed, restored) in the log and the metrics. request_id is
 // the request that caused it, or empty when the stream, a limit, retention or startup did, which

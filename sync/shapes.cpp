@@ -381,7 +381,7 @@ void Shapes::handle_delete(const ShapeRequest &request, Responder respond)
             });
 }
 
-void Shapes::serve(const ShapePtr &shape, const ShapeRequest &request, Responder respond, LogReads *reads)
+void Shapes::serve(const ShapePtr &shape, const ShapeRequest &request, Responder respond, WakeBatch *batch)
 {
     switch (shape->state) {
     case Shape::State::Creating:
@@ -430,7 +430,17 @@ void Shapes::serve(const ShapePtr &shape, const ShapeRequest &request, Responder
                 return;
             }
         }
-        respond(shape_response(shape, request, reads));
+        if (batch && request.live && !request.live_sse && !request.offset.before_all && !request.offset_now) {
+            auto key = std::make_tuple(request.offset.tx, request.offset.op, request.cursor);
+            auto it = batch->responses.find(key);
+            if (it == batch->responses.end())
+                it = batch->responses
+                         .emplace(key, std::make_shared<const Response>(shape_response(shape, request, &batch->reads)))
+                         .first;
+            respond(Response::sharing(it->second));
+            return;
+        }
+        respond(shape_response(shape, request, batch ? &batch->reads : nullptr));
     } catch (const std::exception &e) {
         log::error("could not read shape log", "\"handle\":" + log::quote(shape->handle) + ",\"error\":" + log::quote(e.what()));
         respond(json_error(500, "{\"error\":\"Internal server error\"}"));
@@ -608,14 +618,14 @@ void Shapes::wake(const ShapePtr &shape)
 {
     auto waiters = std::move(shape->waiters);
     shape->waiters.clear();
-    LogReads reads;
+    WakeBatch batch;
     for (auto &waiter : waiters) {
         if (waiter->done)
             continue;
         waiter->done = true;
         if (waiter->timer)
             waiter->timer->cancel();
-        serve(shape, waiter->request, std::move(waiter->respond), &reads);
+        serve(shape, waiter->request, std::move(waiter->respond), &batch);
     }
 }
 

@@ -23,6 +23,7 @@
 #include <list>
 #include <map>
 #include <memory>
+#include <tuple>
 #include <string>
 #include <vector>
 
@@ -115,8 +116,14 @@ private:
     // The log reads of one wake, by the offset read after: the waiters of a shape mostly hold
     // the same offset (its log's end before the change), and each read is a pread and a join.
     using LogReads = std::map<std::pair<uint64_t, uint64_t>, std::pair<std::string, LogOffset>>;
-    // reads: shared by the requests served in one wake (the log does not change meanwhile).
-    void serve(const ShapePtr &shape, const ShapeRequest &request, Responder respond, LogReads *reads = nullptr);
+    // What one wake shares among the requests it answers (the log does not change meanwhile):
+    // the log reads, and the live responses, by offset and cursor (the only parts of a woken
+    // long-poll that its response depends on).
+    struct WakeBatch {
+        LogReads reads;
+        std::map<std::tuple<uint64_t, uint64_t, std::string>, std::shared_ptr<const Response>> responses;
+    };
+    void serve(const ShapePtr &shape, const ShapeRequest &request, Responder respond, WakeBatch *batch = nullptr);
     // A subset snapshot of a ready shape (subset_snapshot.hpp), read on a worker.
     void serve_subset(const ShapePtr &shape, const ShapeRequest &request, Responder respond);
     void wait(const ShapePtr &shape, const ShapeRequest &request, Responder respond, bool for_data);

@@ -29,7 +29,7 @@ constexpr auto kWriteTimeout = std::chrono::seconds(30);
 
 const std::string *header(const Response &r, const std::string &name)
 {
-    for (const auto &[n, v] : r.headers)
+    for (const auto &[n, v] : r.content().headers)
         if (n == name)
             return &v;
     return nullptr;
@@ -96,8 +96,9 @@ public:
 
 private:
     // A response of the shape: its messages as frames; a 409 or an error ends the stream.
-    void take_batch(const Response &r)
+    void take_batch(const Response &response)
     {
+        const Response &r = response.content();
         if (ending_)
             return;
         if (r.status != 200) {

@@ -80,6 +80,7 @@ Response must_refetch(const std::string &handle)
 // Keeps a user's response out of shared caches (see user_access.hpp).
 void make_private(Response &r)
 {
+    r.own();
     for (auto &[name, value] : r.headers) {
         if (name != "cache-control")
             continue;

@@ -9,6 +9,8 @@
 use strict;
 use warnings;
 use HTTP::Tiny;
+use IO::Select;
+use IO::Socket::INET;
 use JSON::PP;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
@@ -168,6 +170,52 @@ is($res->{status}, 200, 'the proxy gets the whole table');
 is(scalar(grep { $_->{key} } @{ decode_json($res->{content}) }), 30, 'with every row');
 
 like(service_log($service), qr/following membership table/, 'the service follows the membership table');
+
+# One change wakes a user's long-poll and the proxy's, on the same shape at the same offset: the
+# service builds that response once for both, and each still gets its own: the user's private,
+# the proxy's public, each with its own request id.
+my $c1 = "$service->{base}/v1/shape?table=messages&where=conversation_id%20%3D%201";
+$res = $http->get("$c1&offset=-1&secret=$api_secret");
+my ($c1_handle, $c1_offset) = @{ $res->{headers} }{qw(electric-handle electric-offset)};
+for (1 .. 20)
+{
+	$res = $http->get("$c1&offset=$c1_offset&handle=$c1_handle&secret=$api_secret");
+	$c1_offset = $res->{headers}{'electric-offset'};
+	last if defined $res->{headers}{'electric-up-to-date'};
+}
+is($http->get("$c1&offset=-1", { headers => { Authorization => "Bearer $tokens->{alice}" } })->{headers}{'electric-handle'},
+	$c1_handle, 'alice\'s shape of conversation 1 is the proxy\'s');
+sub hold_live
+{
+	my ($token, $id) = @_;
+	my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $service->{port}) or die $!;
+	my $path = "/v1/shape?table=messages&where=conversation_id%20%3D%201&offset=$c1_offset&handle=$c1_handle&live=true";
+	$path .= "&secret=$api_secret" unless $token;
+	print $s "GET $path HTTP/1.1\r\nHost: x\r\nX-Request-Id: $id\r\n"
+	  . ($token ? "Authorization: Bearer $token\r\n" : '') . "Connection: close\r\n\r\n";
+	return $s;
+}
+my %held = (user => hold_live($tokens->{alice}, 'user-poll'), proxy => hold_live(undef, 'proxy-poll'));
+ok(!IO::Select->new(values %held)->can_read(1), 'both long-polls are held');
+$node->safe_psql('postgres', q{INSERT INTO messages VALUES (33, 1, 'bob', 'to both')});
+my %woken;
+for my $who (sort keys %held)
+{
+	my $bytes = '';
+	while (IO::Select->new($held{$who})->can_read(10))
+	{
+		my $n = sysread($held{$who}, my $buf, 65536);
+		last unless $n;
+		$bytes .= $buf;
+	}
+	my ($status, $fields, $body) = $bytes =~ m{^HTTP/1\.1 (\d+) [^\r]*\r\n(.*?)\r\n\r\n(.*)$}s;
+	my %f = map { /^([^:]+): (.*)$/ ? (lc $1 => $2) : () } split /\r\n/, $fields // '';
+	my ($cache) = ($f{'cache-control'} // '') =~ /^(private|public)/;
+	$woken{$who} = [ $status, $f{'x-request-id'}, $cache // '', ($body // '') =~ /"to both"/ ? 'the row' : 'no row' ];
+}
+is_deeply(\%woken,
+	{ user => [ 200, 'user-poll', 'private', 'the row' ], proxy => [ 200, 'proxy-poll', 'public', 'the row' ] },
+	'both woken by the change: the user\'s response private, the proxy\'s public, each its own request id');
 
 # Alice leaves conversation 1 while both clients hold live requests on it; bob goes on.
 $node->safe_psql('postgres', q{
