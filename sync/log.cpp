@@ -13,7 +13,16 @@ namespace es::sync::log {
 namespace {
 
 LogLevel g_level = LogLevel::Info;
-std::mutex g_mutex;  // the worker threads log too
+std::mutex g_mutex;  // the worker threads log too; guards what follows
+std::function<void()> g_schedule_flush;
+std::string g_pending;  // gathered lines (set_batching)
+constexpr size_t kMaxPendingBytes = 64 * 1024;
+
+void write_stderr(const std::string &bytes)
+{
+    std::fwrite(bytes.data(), 1, bytes.size(), stderr);
+    std::fflush(stderr);
+}
 
 const char *level_name(LogLevel level)
 {
@@ -58,8 +67,38 @@ void write(LogLevel level, const std::string &message, const std::string &fields
     std::string line = std::string("{\"time\":\"") + when + "\",\"level\":\"" + level_name(level) +
                        "\",\"message\":" + quote(message) + (fields.empty() ? "" : "," + fields) + "}\n";
     std::lock_guard<std::mutex> lock(g_mutex);
-    std::fwrite(line.data(), 1, line.size(), stderr);
-    std::fflush(stderr);
+    bool urgent = level == LogLevel::Warning || level == LogLevel::Error;
+    if (!g_schedule_flush || urgent) {
+        g_pending += line;
+        write_stderr(g_pending);
+        g_pending.clear();
+        return;
+    }
+    bool was_empty = g_pending.empty();
+    g_pending += line;
+    if (g_pending.size() > kMaxPendingBytes) {
+        write_stderr(g_pending);
+        g_pending.clear();
+    } else if (was_empty) {
+        g_schedule_flush();
+    }
+}
+
+void flush()
+{
+    std::lock_guard<std::mutex> lock(g_mutex);
+    if (!g_pending.empty())
+        write_stderr(g_pending);
+    g_pending.clear();
+}
+
+void set_batching(std::function<void()> schedule_flush)
+{
+    std::lock_guard<std::mutex> lock(g_mutex);
+    if (!g_pending.empty())
+        write_stderr(g_pending);
+    g_pending.clear();
+    g_schedule_flush = std::move(schedule_flush);
 }
 
 }  // namespace es::sync::log

@@ -5,6 +5,7 @@
 // held live requests answered (up-to-date), logs fsynced, the slot confirmed past them, exit 0;
 // within ELECTRIC_SHUTDOWN_TIMEOUT, after which open connections are cut.
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 
@@ -66,6 +67,7 @@ int main(int argc, char **argv)
     try {
         uint64_t confirmed = check_server_and_slot(config);
         boost::asio::io_context io;
+        log::Batching log_batching([&io]() { boost::asio::post(io, [] { log::flush(); }); });
         Shapes shapes(io, config, confirmed);
         shapes.restore();
         ReplicationStream stream(io, config, shapes, confirmed);
