@@ -139,9 +139,10 @@ void Journal::commit(const std::vector<Range> &ranges)
 {
     std::string buffer;
     for (const Range &range : ranges) {
-        if (range.end <= range.begin)
+        if (range.bytes->empty())
             continue;
-        append_journal_record(buffer, range.log->dir_name(), range.begin, range.log->read_bytes(range.begin, range.end));
+        range.log->write_at(range.position, *range.bytes);
+        append_journal_record(buffer, range.log->dir_name(), range.position, *range.bytes);
         covered_[range.log.get()] = range.log;  // a log at an address freed and reused is the new one
     }
     if (buffer.empty())

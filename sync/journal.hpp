@@ -5,7 +5,7 @@
 // one-row transactions to many conversations, so nearly one fdatasync per transaction, each a
 // data write, an inode write and a cache flush (most of the service's time in the benchmark).
 // Instead, a round appends what every dirty shape log gained (journal_record.hpp) to this one
-// file and fdatasyncs it alone; the shape logs are written as before but fdatasynced only at a
+// file and fdatasyncs it alone; the shape logs get the same bytes but are fdatasynced only at a
 // checkpoint, when the journal has grown past its bound or the service stops, after which the
 // journal is emptied. At start, before the shape logs are read, the records of an unfinished
 // journal are written back into the logs at their positions (what a power loss took from a log
@@ -24,11 +24,11 @@ class ShapeLog;
 
 class Journal {
 public:
-    // What a log gained: its bytes [begin, end).
+    // What a log gained: bytes, at position of its file.
     struct Range {
         std::shared_ptr<ShapeLog> log;
-        uint64_t begin = 0;
-        uint64_t end = 0;
+        uint64_t position = 0;
+        const std::string *bytes = nullptr;
     };
 
     // At start: replays storage_dir/journal into the logs under storage_dir/shapes, fdatasyncs
@@ -41,8 +41,9 @@ public:
     Journal(const Journal &) = delete;
     Journal &operator=(const Journal &) = delete;
 
-    // On the round's thread: appends the ranges and fdatasyncs the journal, then checkpoints
-    // when the journal is past its bound. Throws StorageError.
+    // On the round's thread: writes each range into its log and appends it to the journal,
+    // fdatasyncs the journal, then checkpoints when the journal is past its bound. Throws
+    // StorageError.
     void commit(const std::vector<Range> &ranges);
     // fdatasyncs every log the journal covers and empties it. Throws StorageError.
     void checkpoint();

@@ -164,29 +164,35 @@ void ShapeLog::load()
             fail("could not cut the torn tail of", path_);
     }
     end_ = position;
-    journaled_end_ = end_;
     visible_ = entries_.size();
 }
 
-std::pair<uint64_t, uint64_t> ShapeLog::take_unjournaled()
+ShapeLog::Unwritten ShapeLog::take_unwritten()
 {
-    std::pair<uint64_t, uint64_t> range{journaled_end_, end_};
-    journaled_end_ = end_;
-    return range;
+    Unwritten taken{end_ - unwritten_.size(), std::move(unwritten_)};
+    unwritten_.clear();
+    return taken;
 }
 
-std::string ShapeLog::read_bytes(uint64_t begin, uint64_t end) const
+void ShapeLog::write_at(uint64_t position, const std::string &bytes) const
 {
-    return read_range(fd_, begin, static_cast<size_t>(end - begin), path_);
+    size_t done = 0;
+    while (done < bytes.size()) {
+        ssize_t n = ::pwrite(fd_, bytes.data() + done, bytes.size() - done, static_cast<off_t>(position + done));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            fail("could not write", path_);
+        done += static_cast<size_t>(n);
+    }
 }
 
 void ShapeLog::append(const LogOffset &offset, const std::string &json)
 {
-    std::string line = json + "\n";
-    if (::pwrite(fd_, line.data(), line.size(), static_cast<off_t>(end_)) != static_cast<ssize_t>(line.size()))
-        fail("could not write", path_);
     add_entry({offset, end_, static_cast<uint32_t>(json.size())});
-    end_ += line.size();
+    unwritten_ += json;
+    unwritten_ += '\n';
+    end_ += json.size() + 1;
     pending_++;
 }
 
@@ -237,8 +243,9 @@ void ShapeLog::sync()
     if (pending_ == 0)
         return;
     size_t count = appended();
+    Unwritten unwritten = take_unwritten();  // durable on its own: nothing for the journal
+    write_at(unwritten.position, unwritten.bytes);
     sync_to_disk();
-    journaled_end_ = end_;  // durable on its own: nothing for the journal
     mark_visible(count);
 }
 

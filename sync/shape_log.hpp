@@ -7,10 +7,12 @@
 // Logs are split into chunks (pure/log_chunks.hpp), a response holds at most one: the cuts are
 // kept as one message index per chunk. The snapshot file is cut the same way, on first use.
 //
-// Appends are written at once but made visible to readers only once durable: after sync(), or
-// after the fsync round that wrote them to the journal (journal.hpp) calls mark_visible() with
-// the count it took: a client never sees a change a crash could take back, and the slot is
-// confirmed only past durable data.
+// Appends are kept in memory until the fsync round takes them (take_unwritten), writes them
+// into the file with one write and into the journal (journal.hpp), or until sync(); they are
+// made visible to readers only once durable: after sync(), or after that round calls
+// mark_visible() with the count it took: a client never sees a change a crash could take back,
+// and the slot is confirmed only past durable data. (Written at once, a one-row transaction cost
+// a write per shape it touched, and the journal read each back from the file.)
 #pragma once
 
 #include <cstdint>
@@ -52,23 +54,29 @@ public:
     ShapeLog(const ShapeLog &) = delete;
     ShapeLog &operator=(const ShapeLog &) = delete;
 
-    // Appends a message at offset (greater than every offset before); not visible until sync().
+    // Appends a message at offset (greater than every offset before), in memory until taken or
+    // synced; not visible until then.
     void append(const LogOffset &offset, const std::string &json);
     bool dirty() const { return pending_ > 0; }
-    // fsyncs what was appended and makes it visible.
+    // Writes and fsyncs what was appended and makes it visible.
     void sync();
     // The same in three steps, so that the fsync runs on another thread while appends go on:
-    // appended() (the entries written so far), sync_to_disk() on any thread (fdatasync only; it
-    // reads nothing that append changes), then mark_visible(that count) on the owning thread.
+    // appended() and take_unwritten() (the entries so far and their bytes), write_at() and
+    // sync_to_disk() on any thread (neither reads anything append changes), then
+    // mark_visible(that count) on the owning thread.
     size_t appended() const { return entries_.size(); }
     void sync_to_disk() const;
     void mark_visible(size_t count);
 
-    // The bytes appended since the last call (or since the log was opened or synced): [begin,
-    // end) of the file, for the journal (journal.hpp). On the owning thread.
-    std::pair<uint64_t, uint64_t> take_unjournaled();
-    // The file's bytes [begin, end), which were appended before; on any thread.
-    std::string read_bytes(uint64_t begin, uint64_t end) const;
+    // The bytes appended since the last call (or since the log was opened or synced), and
+    // where in the file they go. On the owning thread.
+    struct Unwritten {
+        uint64_t position = 0;
+        std::string bytes;
+    };
+    Unwritten take_unwritten();
+    // Writes bytes at position of the file (what take_unwritten gave); on any thread.
+    void write_at(uint64_t position, const std::string &bytes) const;
     // The shape's directory name, which the journal's records name the log by.
     const std::string &dir_name() const { return dir_name_; }
 
@@ -79,7 +87,7 @@ public:
     // The response reached the log's end when last == last_offset().
     std::string read_after(const LogOffset &offset, LogOffset &last) const;
     size_t size() const { return visible_; }
-    uint64_t bytes() const { return end_; }  // the file's size
+    uint64_t bytes() const { return end_; }  // the file's size, what was appended included
 
 private:
     struct Entry {
@@ -93,8 +101,8 @@ private:
     std::string path_;
     std::string dir_name_;
     int fd_ = -1;
-    uint64_t end_ = 0;  // file size
-    uint64_t journaled_end_ = 0;  // the bytes before it are in the journal or synced
+    uint64_t end_ = 0;  // the file's size once what was appended is written
+    std::string unwritten_;  // the last bytes appended, from end_ - unwritten_.size()
     std::vector<Entry> entries_;
     ChunkCutter chunks_;
     std::vector<size_t> chunk_ends_;  // index of each closed chunk's last message

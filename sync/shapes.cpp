@@ -712,7 +712,7 @@ struct Shapes::SyncRound {
         ShapePtr shape;
         std::shared_ptr<ShapeLog> log;
         size_t count;
-        std::pair<uint64_t, uint64_t> bytes;  // what the log gained: the round's journal record
+        ShapeLog::Unwritten bytes;  // what the log gained: written and journaled by the round
     };
     std::vector<Item> items;
     uint64_t lsn = 0;
@@ -743,13 +743,13 @@ void Shapes::start_round()
     round->items.reserve(dirty.size());
     for (auto &shape : dirty)
         if (shape->log)
-            round->items.push_back({shape, shape->log, shape->log->appended(), shape->log->take_unjournaled()});
+            round->items.push_back({shape, shape->log, shape->log->appended(), shape->log->take_unwritten()});
     round_ = round;
     asio::post(syncer_, [this, round]() {
         std::vector<Journal::Range> ranges;
         ranges.reserve(round->items.size());
         for (const auto &item : round->items)
-            ranges.push_back({item.log, item.bytes.first, item.bytes.second});
+            ranges.push_back({item.log, item.bytes.position, &item.bytes.bytes});
         std::exception_ptr error;
         try {
             journal_->commit(ranges);  // one fdatasync for every log of the round
