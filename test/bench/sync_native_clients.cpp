@@ -71,6 +71,7 @@ struct Client {
     bool announced = false;     // counted towards "ready"
     std::string request;        // bytes still to send
     size_t sent = 0;
+    bool waiting_writable = false;  // EPOLLOUT asked for: connecting, or the socket was full
     std::string in;             // bytes of the response received so far
     double retry_at = 0;        // after an error: when to start again
 };
@@ -106,12 +107,47 @@ bool connect_client(Client &c)
     ev.events = EPOLLIN | EPOLLOUT;
     ev.data.ptr = &c;
     ::epoll_ctl(epfd, EPOLL_CTL_ADD, c.fd, &ev);
+    c.waiting_writable = true;
     return true;
+}
+
+// Writes what is left of the request; asks for EPOLLOUT only while the socket is full, so a
+// request costs one write, as a browser's does, and no epoll_ctl.
+void write_request(Client &c)
+{
+    while (c.sent < c.request.size()) {
+        ssize_t n = ::write(c.fd, c.request.data() + c.sent, c.request.size() - c.sent);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && errno == EAGAIN) {
+            if (!c.waiting_writable) {
+                epoll_event ev{};
+                ev.events = EPOLLIN | EPOLLOUT;
+                ev.data.ptr = &c;
+                ::epoll_ctl(epfd, EPOLL_CTL_MOD, c.fd, &ev);
+                c.waiting_writable = true;
+            }
+            return;
+        }
+        if (n < 0) {
+            fail(c, std::string("write: ") + std::strerror(errno));
+            return;
+        }
+        c.sent += static_cast<size_t>(n);
+    }
+    if (c.waiting_writable) {
+        epoll_event ev{};
+        ev.events = EPOLLIN;
+        ev.data.ptr = &c;
+        ::epoll_ctl(epfd, EPOLL_CTL_MOD, c.fd, &ev);
+        c.waiting_writable = false;
+    }
 }
 
 void send_request(Client &c)
 {
-    if (c.fd < 0 && !connect_client(c))
+    bool connecting = c.fd < 0;
+    if (connecting && !connect_client(c))
         return;
     std::string target = path + "?" + c.query + "&offset=" + c.offset;
     if (!c.handle.empty())
@@ -124,10 +160,8 @@ void send_request(Client &c)
     c.request = "GET " + target + " HTTP/1.1\r\nHost: " + host_header + "\r\n\r\n";
     c.sent = 0;
     c.in.clear();
-    epoll_event ev{};
-    ev.events = EPOLLIN | EPOLLOUT;
-    ev.data.ptr = &c;
-    ::epoll_ctl(epfd, EPOLL_CTL_MOD, c.fd, &ev);
+    if (!connecting)  // else EPOLLOUT says when the connection is up
+        write_request(c);
 }
 
 std::string header(const std::string &head, const char *name)
@@ -205,6 +239,8 @@ void on_readable(Client &c)
         ssize_t n = ::read(c.fd, buf, sizeof buf);
         if (n > 0) {
             c.in.append(buf, static_cast<size_t>(n));
+            if (static_cast<size_t>(n) < sizeof buf)
+                break;  // all there is now (epoll is level-triggered: more wakes us again)
             continue;
         }
         if (n == 0) {
@@ -238,25 +274,7 @@ void on_readable(Client &c)
         send_request(c);
 }
 
-void on_writable(Client &c)
-{
-    while (c.sent < c.request.size()) {
-        ssize_t n = ::write(c.fd, c.request.data() + c.sent, c.request.size() - c.sent);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && errno == EAGAIN)
-            return;
-        if (n < 0) {
-            fail(c, std::string("write: ") + std::strerror(errno));
-            return;
-        }
-        c.sent += static_cast<size_t>(n);
-    }
-    epoll_event ev{};
-    ev.events = EPOLLIN;
-    ev.data.ptr = &c;
-    ::epoll_ctl(epfd, EPOLL_CTL_MOD, c.fd, &ev);
-}
+void on_writable(Client &c) { write_request(c); }
 
 }  // namespace
 
