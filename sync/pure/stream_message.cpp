@@ -48,7 +48,9 @@ int64_t parse_commit_time(const std::string &text)
 
 }  // namespace
 
-std::optional<StreamMessage> parse_stream_message(std::string_view text)
+std::optional<StreamMessage> parse_stream_message(std::string_view text) { return parse_stream_message_full(text); }
+
+std::optional<StreamMessage> parse_stream_message_full(std::string_view text)
 {
     nlohmann::json doc = nlohmann::json::parse(text, nullptr, false);
     if (doc.is_discarded() || !doc.is_object())

@@ -31,6 +31,10 @@ struct StreamMessage {
 // Parses one message; nothing when it is not the JSON the plugin writes.
 std::optional<StreamMessage> parse_stream_message(std::string_view text);
 
+// The full parse alone (an nlohmann document of every message): what parse_stream_message
+// gives, by definition, for every text; the tests compare faster paths with it.
+std::optional<StreamMessage> parse_stream_message_full(std::string_view text);
+
 // The snapshot a shape's initial rows were read in: its 64-bit xmin, xmax and in-progress list.
 struct SnapshotBounds {
     uint64_t xmin = 0, xmax = 0;

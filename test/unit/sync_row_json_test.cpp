@@ -15,12 +15,12 @@ namespace {
 
 using es::sync::append_row_client_json;
 using es::sync::MessageKind;
-using es::sync::parse_stream_message;
+using es::sync::parse_stream_message_full;
 
 // The full parse's client message, or "" when it is not a row.
 std::string full(const std::string &text)
 {
-    auto m = parse_stream_message(text);
+    auto m = parse_stream_message_full(text);
     return m && m->kind == MessageKind::Row ? m->client_json : std::string();
 }
 
