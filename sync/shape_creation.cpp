@@ -166,7 +166,8 @@ SnapshotBounds write_snapshot(PgConnection &conn, const std::string &name, const
                     row_added();
                     continue;
                 }
-                auto message = parse_stream_message(line);
+                // The fast path declined the line: parse_stream_message would only try it again.
+                auto message = parse_stream_message_full(line);
                 if (!message)
                     error = PgError("shape_snapshot returned a message the service cannot read");
                 else if (message->kind == MessageKind::Row) {

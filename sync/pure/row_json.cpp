@@ -8,13 +8,21 @@
 // The fast path copies a string only when it holds no \u or \/ escape (then its escapes are
 // already nlohmann's), an integer only when it is plain and small enough to be one, a key only
 // when it holds no escape at all (so that its bytes order as the decoded key does); everything
-// else returns false, before anything is appended, and parse_stream_message decides.
+// else returns false, before anything is appended, and the full parse decides.
+//
+// The header values of a row are read after the copy, from where the headers' scan saw them:
+// the whole text is valid JSON in the fast path's forms by then, so reading them only has to
+// decide what nlohmann would hold. A number is there an integer without fraction or exponent of
+// at most 18 digits: unsigned when it has no sign (nlohmann's number_unsigned), a signed integer
+// otherwise (which the full parse takes as absent). A string without escapes is its bytes.
 #include "sync/pure/row_json.hpp"
 
 #include <algorithm>
+#include <optional>
 #include <vector>
 
 #include "electric_shapes/pure/json_writer.hpp"
+#include "sync/pure/log_offset.hpp"
 
 namespace es::sync {
 
@@ -29,7 +37,10 @@ struct Member {
 
 class Copier {
 public:
-    Copier(const char *begin, const char *end, std::string &out) : p_(begin), end_(end), out_(out) {}
+    Copier(const char *begin, const char *end, std::string &out, RowHeaders *headers)
+        : p_(begin), end_(end), out_(out), headers_out_(headers)
+    {
+    }
 
     // The whole text, a row message: {"headers":{...},"key":...,...}, the headers' "shapes"
     // member dropped.
@@ -49,13 +60,18 @@ public:
         }
         if (!has_key || !has_headers)
             return false;
-        return write_object(members, [this](const Member &m) { return m.key == "headers" ? headers() : value(1); });
+        if (!write_object(members, [this](const Member &m) { return m.key == "headers" ? headers() : value(1); }))
+            return false;
+        return headers_out_ == nullptr || read_header_values(*headers_out_);
     }
 
 private:
     const char *p_;
     const char *end_;
     std::string &out_;
+    RowHeaders *headers_out_;
+    // Where the values of the headers' members the full parse reads start; null when absent.
+    const char *shapes_ = nullptr, *lsn_ = nullptr, *op_position_ = nullptr, *txids_ = nullptr;
 
     void skip_space()
     {
@@ -171,6 +187,7 @@ private:
             p_++;
             return true;
         }
+        members.reserve(16);  // a row's columns, in one allocation rather than five
         for (;;) {
             skip_space();
             if (p_ == end_ || *p_ != '"')
@@ -198,9 +215,10 @@ private:
                 return false;
             p_++;
         }
-        // nlohmann's order; a duplicate key (the last one wins there) takes the full parse.
-        std::stable_sort(members.begin(), members.end(),
-                         [](const Member &a, const Member &b) { return a.key < b.key; });
+        // nlohmann's order; a duplicate key (the last one wins there) takes the full parse, so
+        // the keys that are copied are distinct and their order is the same from any sort
+        // (std::sort: no buffer to allocate, unlike std::stable_sort).
+        std::sort(members.begin(), members.end(), [](const Member &a, const Member &b) { return a.key < b.key; });
         for (size_t i = 1; i < members.size(); i++)
             if (members[i].key == members[i - 1].key)
                 return false;
@@ -316,21 +334,93 @@ private:
         std::vector<Member> members;
         if (!scan_object(members, 1))
             return false;
-        for (const Member &m : members)
+        for (const Member &m : members) {
             if (m.key == "control")
                 return false;  // not a row
+            if (m.key == "shapes")
+                shapes_ = m.value;
+            else if (m.key == "lsn")
+                lsn_ = m.value;
+            else if (m.key == "op_position")
+                op_position_ = m.value;
+            else if (m.key == "txids")
+                txids_ = m.value;
+        }
         members.erase(std::remove_if(members.begin(), members.end(), [](const Member &m) { return m.key == "shapes"; }),
                       members.end());
         return write_object(members, [this](const Member &) { return value(2); });
+    }
+
+    // The value at `at` when it is an unsigned integer (nlohmann's number_unsigned), else nothing.
+    std::optional<uint64_t> unsigned_integer(const char *at)
+    {
+        if (at == end_ || *at < '0' || *at > '9')
+            return std::nullopt;
+        p_ = at;
+        if (!number(false))
+            return std::nullopt;
+        return parse_decimal(std::string_view(at, static_cast<size_t>(p_ - at)));
+    }
+
+    // The string at `at` without its quotes when it has no escape; false when it has one.
+    bool plain_string(const char *at, std::string_view &text)
+    {
+        p_ = at;
+        if (!string(false, false))
+            return false;
+        text = std::string_view(at + 1, static_cast<size_t>(p_ - 1 - (at + 1)));
+        return true;
+    }
+
+    // The header values the full parse reads from a row, from the members headers() saw.
+    bool read_header_values(RowHeaders &headers)
+    {
+        headers = RowHeaders{};
+        if (shapes_ != nullptr && *shapes_ == '[') {
+            p_ = shapes_ + 1;
+            skip_space();
+            if (p_ != end_ && *p_ == ']')
+                p_++;
+            else
+                for (;;) {
+                    skip_space();
+                    std::string_view name;
+                    if (p_ == end_ || *p_ != '"' || !plain_string(p_, name))
+                        return false;  // a name that is not a string, or an escape to decode
+                    headers.shapes.emplace_back(name);
+                    skip_space();
+                    if (p_ == end_ || *p_ == ']')
+                        break;
+                    p_++;  // ','
+                }
+        }
+        if (lsn_ != nullptr) {
+            if (*lsn_ == '"') {
+                std::string_view text;
+                if (!plain_string(lsn_, text))
+                    return false;
+                headers.lsn = parse_decimal(text).value_or(0);
+            }
+            else
+                headers.lsn = unsigned_integer(lsn_).value_or(0);
+        }
+        if (op_position_ != nullptr)
+            headers.op_position = unsigned_integer(op_position_).value_or(0);
+        if (txids_ != nullptr && *txids_ == '[') {
+            p_ = txids_ + 1;
+            skip_space();
+            headers.xid = unsigned_integer(p_).value_or(0);
+        }
+        return true;
     }
 };
 
 }  // namespace
 
-bool append_row_client_json(std::string &out, std::string_view text)
+bool append_row_client_json(std::string &out, std::string_view text, RowHeaders *headers)
 {
     size_t before = out.size();
-    Copier copier(text.data(), text.data() + text.size(), out);
+    Copier copier(text.data(), text.data() + text.size(), out, headers);
     if (copier.row())
         return true;
     out.resize(before);

@@ -1,22 +1,43 @@
 // The client message of a row, without building a document: a shape's initial sync turns every
 // row shape_snapshot returns into the message its clients get, and parsing each into an
-// nlohmann document only to print it again (parse_stream_message) cost more than reading the
-// rows from PostgreSQL. The bytes must stay exactly those of parse_stream_message's client_json
+// nlohmann document only to print it again (parse_stream_message_full) cost more than reading
+// the rows from PostgreSQL. The bytes must stay exactly those of the full parse's client_json
 // (the stream's copy of a row, the files written before this path existed and the etags of
 // their chunks all agree on them): the fast path copies the plugin's text where it is already in
 // that form (object keys sorted, no white space, the escapes nlohmann writes) and gives up, for
 // the full parse to decide, on anything else (a \u or \/ escape, a fraction or exponent, a
 // duplicate or escaped key, text that is not valid JSON or UTF-8, a control message).
+//
+// The stream's rows (one per change, most of the service's parsing when transactions are small)
+// take the same path: while the headers are scanned, the copier also reads the header values
+// the full parse takes from a row, with its semantics, and gives up where reading them
+// would need more than the raw text (a shape name with an escape or that is not a string).
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace es::sync {
 
+// A row's header values, as parse_stream_message_full's StreamMessage has them: "shapes" (its
+// string elements; none when it is absent or not an array), "lsn" (an unsigned integer, or a
+// string of decimal digits that fits 64 bits, else 0), "op_position" (an unsigned integer, else
+// 0) and the first element of "txids" (an unsigned integer, else 0).
+struct RowHeaders {
+    std::vector<std::string> shapes;
+    uint64_t lsn = 0;
+    uint64_t op_position = 0;
+    uint64_t xid = 0;
+};
+
 // Appends to out the client message of the row message text (the plugin's message without its
-// "shapes" header, as parse_stream_message's client_json gives it) and returns true; or returns
+// "shapes" header, as parse_stream_message_full's client_json gives it) and returns true; or returns
 // false with out as it was, when text is not a row message in the form the fast path handles.
-bool append_row_client_json(std::string &out, std::string_view text);
+// With headers, also sets *headers to the row's header values, and returns false (out as it
+// was, *headers unspecified) when one of them is in a form the fast path does not read: a name
+// in "shapes" that is not a string or has an escape, an "lsn" string with an escape.
+bool append_row_client_json(std::string &out, std::string_view text, RowHeaders *headers = nullptr);
 
 }  // namespace es::sync

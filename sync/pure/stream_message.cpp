@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "sync/pure/log_offset.hpp"
+#include "sync/pure/row_json.hpp"
 
 namespace es::sync {
 
@@ -49,6 +50,29 @@ int64_t parse_commit_time(const std::string &text)
 }  // namespace
 
 std::optional<StreamMessage> parse_stream_message(std::string_view text)
+{
+    // The plugin writes every control message beginning so (control_messages.hpp): they go to
+    // the full parse directly (a begin and a commit per transaction, and the rare others). Any
+    // other text is tried as a row first; the fast path declines whatever it cannot read exactly
+    // as the full parse does, control messages in another order among them.
+    constexpr std::string_view kControl = "{\"headers\":{\"control\":";
+    if (text.substr(0, kControl.size()) != kControl) {
+        StreamMessage message;
+        RowHeaders headers;
+        message.client_json.reserve(text.size());  // the copy is never longer than the text
+        if (append_row_client_json(message.client_json, text, &headers)) {
+            message.kind = MessageKind::Row;
+            message.shapes = std::move(headers.shapes);
+            message.lsn = headers.lsn;
+            message.op_position = headers.op_position;
+            message.xid = headers.xid;
+            return message;
+        }
+    }
+    return parse_stream_message_full(text);
+}
+
+std::optional<StreamMessage> parse_stream_message_full(std::string_view text)
 {
     nlohmann::json doc = nlohmann::json::parse(text, nullptr, false);
     if (doc.is_discarded() || !doc.is_object())

@@ -28,8 +28,14 @@ struct StreamMessage {
     std::vector<uint64_t> xip;
 };
 
-// Parses one message; nothing when it is not the JSON the plugin writes.
+// Parses one message; nothing when it is not the JSON the plugin writes. A row is read by the
+// fast path of row_json.hpp when it takes it (the stream's rows, one per change, are most of
+// the service's parsing), by the full parse otherwise; the result is the same either way.
 std::optional<StreamMessage> parse_stream_message(std::string_view text);
+
+// The full parse alone (an nlohmann document of every message): what parse_stream_message
+// gives, by definition, for every text; the tests compare the fast path with it.
+std::optional<StreamMessage> parse_stream_message_full(std::string_view text);
 
 // The snapshot a shape's initial rows were read in: its 64-bit xmin, xmax and in-progress list.
 struct SnapshotBounds {
