@@ -323,7 +323,7 @@ void ReplicationStream::handle_copy_data(const char *data, int length)
         shapes_.on_begin();
         break;
     case MessageKind::Row:
-        shapes_.on_row(*message);
+        shapes_.on_row(std::move(*message));
         break;
     case MessageKind::Commit:
         // The commit message is written at the end of the commit record: confirming it

@@ -651,7 +651,7 @@ void Shapes::on_begin()
     in_transaction_ = true;
 }
 
-void Shapes::on_row(const StreamMessage &message)
+void Shapes::on_row(StreamMessage &&message)
 {
     if (observer_)
         observer_(message);
@@ -662,7 +662,7 @@ void Shapes::on_row(const StreamMessage &message)
         if (it == by_name_.end())
             continue;
         if (!json)
-            json = std::make_shared<const std::string>(message.client_json);
+            json = std::make_shared<const std::string>(std::move(message.client_json));
         transaction_.push_back({it->second, offset, message.xid, json});
     }
 }

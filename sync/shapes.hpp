@@ -57,7 +57,7 @@ public:
     // of a shape the service still has (the service unregisters its own before it drops them,
     // so this is someone else's drop, or the table's).
     void on_begin();
-    void on_row(const StreamMessage &message);
+    void on_row(StreamMessage &&message);  // its client_json is taken, not copied
     void on_commit(uint64_t commit_lsn, uint64_t end_lsn);
     void on_must_refetch(const StreamMessage &message);
     // The stream was cut mid-transaction: what it had sent of that transaction is dropped.
