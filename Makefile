@@ -82,7 +82,10 @@ UNIT_CXXFLAGS = -std=c++17 -O1 -g -Wall -Werror -I$(srcdir)/include -I$(srcdir) 
 UNIT_TEST_OBJS = $(patsubst test/unit/%.cpp,test/unit/obj/%.o,$(UNIT_SRCS))
 UNIT_PURE_OBJS = $(patsubst src/pure/%.cpp,test/unit/obj/pure_%.o,$(PURE_SRCS))
 UNIT_SYNC_OBJS = $(patsubst sync/pure/%.cpp,test/unit/obj/sync_%.o,$(SYNC_PURE_SRCS))
-UNIT_OBJS = $(UNIT_TEST_OBJS) $(UNIT_PURE_OBJS) $(UNIT_SYNC_OBJS)
+# The shape log is not pure (files, a thread pool) but is tested on its own too: what a response
+# is read from.
+UNIT_SYNC_FILE_OBJS = test/unit/obj/sync_file_shape_log.o
+UNIT_OBJS = $(UNIT_TEST_OBJS) $(UNIT_PURE_OBJS) $(UNIT_SYNC_OBJS) $(UNIT_SYNC_FILE_OBJS)
 $(UNIT_TEST_OBJS): test/unit/obj/%.o: test/unit/%.cpp
 	@mkdir -p test/unit/obj
 	$(CXX) $(UNIT_CXXFLAGS) -c $< -o $@
@@ -92,6 +95,9 @@ $(UNIT_PURE_OBJS): test/unit/obj/pure_%.o: src/pure/%.cpp
 $(UNIT_SYNC_OBJS): test/unit/obj/sync_%.o: sync/pure/%.cpp
 	@mkdir -p test/unit/obj
 	$(CXX) $(UNIT_CXXFLAGS) -I$(srcdir) -c $< -o $@
+$(UNIT_SYNC_FILE_OBJS): test/unit/obj/sync_file_%.o: sync/%.cpp
+	@mkdir -p test/unit/obj
+	$(CXX) $(UNIT_CXXFLAGS) -DBOOST_ASIO_NO_DEPRECATED -c $< -o $@
 test/unit/unit_tests: $(UNIT_OBJS)
 	$(CXX) $(UNIT_OBJS) -o $@ -lgtest -lgtest_main -lpthread -lcrypto
 -include $(UNIT_OBJS:.o=.d)

@@ -187,6 +187,25 @@ void ShapeLog::write_at(uint64_t position, const std::string &bytes) const
     }
 }
 
+void ShapeLog::keep_recent(Unwritten written)
+{
+    if (written.bytes.empty())
+        return;
+    if (!recent_.empty() && recent_position_ + recent_.size() == written.position) {
+        recent_ += written.bytes;
+    } else {
+        recent_ = std::move(written.bytes);
+        recent_position_ = written.position;
+    }
+    if (recent_.size() > kRecentBytes) {
+        size_t drop = recent_.size() - kRecentBytes;
+        recent_.erase(0, drop);
+        recent_position_ += drop;
+        if (recent_.capacity() > 2 * kRecentBytes)
+            recent_.shrink_to_fit();  // a large round's bytes are not kept whole
+    }
+}
+
 void ShapeLog::append(const LogOffset &offset, const std::string &json)
 {
     add_entry({offset, end_, static_cast<uint32_t>(json.size())});
@@ -284,7 +303,12 @@ std::string ShapeLog::read_after(const LogOffset &offset, LogOffset &last) const
     size_t end = chunk_end == chunk_ends_.end() ? visible_ - 1 : std::min(*chunk_end, visible_ - 1);
     const Entry &first = entries_[lo], &final = entries_[end];
     last = final.offset;
-    std::string messages = read_range(fd_, first.position, final.position + final.length + 1 - first.position, path_);
+    uint64_t length = final.position + final.length + 1 - first.position;
+    std::string messages;
+    if (first.position >= recent_position_ && first.position + length <= recent_position_ + recent_.size())
+        messages.assign(recent_, static_cast<size_t>(first.position - recent_position_), static_cast<size_t>(length));
+    else
+        messages = read_range(fd_, first.position, static_cast<size_t>(length), path_);
     messages.pop_back();  // the last message's newline; the others become commas
     std::replace(messages.begin(), messages.end(), '\n', ',');
     return messages;

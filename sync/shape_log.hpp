@@ -77,6 +77,12 @@ public:
     Unwritten take_unwritten();
     // Writes bytes at position of the file (what take_unwritten gave); on any thread.
     void write_at(uint64_t position, const std::string &bytes) const;
+    // After the round that wrote them made them visible: its bytes become the log's recent tail
+    // (the last kRecentBytes of the file at most), from which read_after answers without a read
+    // of the file when it can. A live client asks for what the last rounds added: a pread per
+    // response was a tenth of the service's loop when one-row transactions streamed.
+    static constexpr size_t kRecentBytes = 16 * 1024;
+    void keep_recent(Unwritten written);
     // The shape's directory name, which the journal's records name the log by.
     const std::string &dir_name() const { return dir_name_; }
 
@@ -103,6 +109,8 @@ private:
     int fd_ = -1;
     uint64_t end_ = 0;  // the file's size once what was appended is written
     std::string unwritten_;  // the last bytes appended, from end_ - unwritten_.size()
+    uint64_t recent_position_ = 0;  // keep_recent: the file's bytes at recent_position_ ...
+    std::string recent_;            // ... are these
     std::vector<Entry> entries_;
     ChunkCutter chunks_;
     std::vector<size_t> chunk_ends_;  // index of each closed chunk's last message

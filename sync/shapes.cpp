@@ -790,8 +790,10 @@ void Shapes::complete_round(const std::shared_ptr<SyncRound> &round)
         std::abort();
     }
     for (auto &item : round->items)
-        if (item.shape->log == item.log)  // else rotated or removed meanwhile: its data went with it
+        if (item.shape->log == item.log) {  // else rotated or removed meanwhile: its data went with it
             item.log->mark_visible(item.count);
+            item.log->keep_recent(std::move(item.bytes));
+        }
     durable_lsn_ = std::max(durable_lsn_, round->lsn);
     if (dirty_.empty())  // nothing appended since: every processed transaction is on disk
         durable_lsn_ = std::max(durable_lsn_, committed_lsn_);
