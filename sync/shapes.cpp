@@ -44,7 +44,11 @@ struct Shapes::Shape {
     std::string rotated_to;       // when Gone: the handle of the shape that replaced it
     bool deleted = false;         // when Gone: dropped by DELETE /v1/shape
     CreationResult failure;
+    // In arrival order, so the long-polls' deadlines (arrival + the same timeout) only grow
+    // along it: one timer per shape, armed for the first, expires them (expire_waiters).
     std::list<std::shared_ptr<Waiter>> waiters;
+    std::unique_ptr<boost::asio::steady_timer> wait_timer;
+    std::optional<std::chrono::steady_clock::time_point> wait_timer_at;  // when armed
     std::chrono::steady_clock::time_point last_used = std::chrono::steady_clock::now();  // retention
     std::vector<uint64_t> snapshot_chunks;  // snapshot_chunk_bounds, once a client asked
     // While Creating: where the snapshot's chunks cut so far start (SnapshotProgress); those
@@ -55,7 +59,9 @@ struct Shapes::Shape {
 struct Shapes::Waiter {
     ShapeRequest request;
     Responder respond;
-    std::unique_ptr<asio::steady_timer> timer;
+    // A long-poll's: when it ends up-to-date at its offset if nothing came. None for a request
+    // waiting for its shape to be created.
+    std::optional<std::chrono::steady_clock::time_point> deadline;
     bool done = false;
 };
 
@@ -585,33 +591,65 @@ void Shapes::wait(const ShapePtr &shape, const ShapeRequest &request, Responder 
     auto waiter = std::make_shared<Waiter>();
     waiter->request = request;
     waiter->respond = std::move(respond);
-    if (for_data) {
-        waiter->timer = std::make_unique<asio::steady_timer>(io_);
-        waiter->timer->expires_after(std::chrono::milliseconds(config_.long_poll_timeout_ms));
-        std::weak_ptr<Shape> weak_shape = shape;
-        waiter->timer->async_wait([this, waiter, weak_shape](const boost::system::error_code &ec) {
-            if (ec || waiter->done)
-                return;
-            waiter->done = true;
-            ShapePtr shape = weak_shape.lock();
-            if (!shape) {
-                waiter->respond(json_error(503, "{\"message\":\"shape gone\"}"));
-                return;
-            }
-            shape->waiters.remove(waiter);
-            if (shape->state != Shape::State::Ready) {
-                serve(shape, waiter->request, std::move(waiter->respond));
-                return;
-            }
-            // Nothing new within the timeout: up-to-date at the same offset.
-            try {
-                waiter->respond(shape_response(shape, waiter->request));
-            } catch (const std::exception &e) {
-                waiter->respond(json_error(500, "{\"error\":\"Internal server error\"}"));
-            }
-        });
+    if (for_data)
+        waiter->deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(config_.long_poll_timeout_ms);
+    shape->waiters.push_back(waiter);
+    if (waiter->deadline)
+        arm_wait_timer(shape, *waiter->deadline);
+}
+
+void Shapes::arm_wait_timer(const ShapePtr &shape, std::chrono::steady_clock::time_point at)
+{
+    // A timer armed no later than at expires this waiter in its turn. One armed for a waiter a
+    // wake answered since fires early and re-arms for the first still waiting.
+    if (shape->wait_timer_at && *shape->wait_timer_at <= at)
+        return;
+    if (!shape->wait_timer)
+        shape->wait_timer = std::make_unique<asio::steady_timer>(io_);
+    shape->wait_timer->expires_at(at);
+    shape->wait_timer_at = at;
+    std::weak_ptr<Shape> weak_shape = shape;
+    shape->wait_timer->async_wait([this, weak_shape](const boost::system::error_code &ec) {
+        if (ec)
+            return;  // re-armed, or the shape is gone (its waiters were answered then)
+        if (ShapePtr shape = weak_shape.lock()) {
+            shape->wait_timer_at.reset();
+            expire_waiters(shape);
+        }
+    });
+}
+
+void Shapes::expire_waiters(const ShapePtr &shape)
+{
+    auto now = std::chrono::steady_clock::now();
+    std::vector<std::shared_ptr<Waiter>> expired;
+    for (auto it = shape->waiters.begin(); it != shape->waiters.end();) {
+        const auto &waiter = *it;
+        if (waiter->done) {
+            it = shape->waiters.erase(it);
+        } else if (!waiter->deadline) {
+            ++it;
+        } else if (*waiter->deadline <= now) {
+            expired.push_back(waiter);
+            it = shape->waiters.erase(it);
+        } else {
+            arm_wait_timer(shape, *waiter->deadline);  // the first still waiting: later ones follow it
+            break;
+        }
     }
-    shape->waiters.push_back(std::move(waiter));
+    for (auto &waiter : expired) {
+        waiter->done = true;
+        if (shape->state != Shape::State::Ready) {
+            serve(shape, waiter->request, std::move(waiter->respond));
+            continue;
+        }
+        // Nothing new within the timeout: up-to-date at the same offset.
+        try {
+            waiter->respond(shape_response(shape, waiter->request));
+        } catch (const std::exception &e) {
+            waiter->respond(json_error(500, "{\"error\":\"Internal server error\"}"));
+        }
+    }
 }
 
 void Shapes::wake(const ShapePtr &shape)
@@ -623,8 +661,6 @@ void Shapes::wake(const ShapePtr &shape)
         if (waiter->done)
             continue;
         waiter->done = true;
-        if (waiter->timer)
-            waiter->timer->cancel();
         serve(shape, waiter->request, std::move(waiter->respond), &batch);
     }
 }

@@ -128,6 +128,10 @@ private:
     void serve_subset(const ShapePtr &shape, const ShapeRequest &request, Responder respond);
     void wait(const ShapePtr &shape, const ShapeRequest &request, Responder respond, bool for_data);
     void wake(const ShapePtr &shape);
+    // Long-poll timeouts: one timer per shape for its first waiter's deadline (a timer per
+    // request was set up and cancelled a thousand times for each change to a shared shape).
+    void arm_wait_timer(const ShapePtr &shape, std::chrono::steady_clock::time_point at);
+    void expire_waiters(const ShapePtr &shape);
     // By value: it erases the registry's references to the shape.
     void rotate(ShapePtr shape, const std::string &cause = "stream");
     // By value, for the same reason: DELETE, retention and the shape limit remove shapes.

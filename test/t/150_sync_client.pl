@@ -7,6 +7,9 @@
 use strict;
 use warnings;
 use HTTP::Tiny;
+use IO::Select;
+use IO::Socket::INET;
+use Time::HiRes;
 use IPC::Run;
 use JSON::PP;
 use PostgreSQL::Test::Cluster;
@@ -155,6 +158,35 @@ ok(converges('grp1', 'grp = 1', '999998|1|sentinel3|false'), 'where-filtered sha
 ok(converges('all', 'true', '999998|1|sentinel3|false'), 'whole-table shape equals its query after live changes');
 ok($client->{handle}->pumpable, 'the client is still running (it reported no error)')
   or diag(slurp_file($client->{err}));
+
+# Long-polls end each at its own deadline (its arrival plus the 3 s timeout), however many wait
+# on the shape: a second one, 1.5 s after the first, is still held when the first ends.
+my ($quiet_res) = get_json('table=items&offset=-1&where=id+%3D+-1');
+my $quiet = "table=items&where=id+%3D+-1&handle=$quiet_res->{headers}{'electric-handle'}"
+  . "&offset=$quiet_res->{headers}{'electric-offset'}&live=true";
+sub open_long_poll
+{
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $service->{port}) or die $!;
+    print $s "GET /v1/shape?$quiet HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    return $s;
+}
+sub read_all
+{
+    my ($s) = @_;
+    my $bytes = '';
+    while (IO::Select->new($s)->can_read(10)) { my $n = sysread($s, my $buf, 65536); last unless $n; $bytes .= $buf; }
+    return $bytes;
+}
+my $poll_start = Time::HiRes::time();
+my $first_poll = open_long_poll();
+Time::HiRes::usleep(1_500_000);
+my $second_poll = open_long_poll();
+ok(IO::Select->new($first_poll)->can_read(10), 'the first long-poll ends');
+cmp_ok(Time::HiRes::time() - $poll_start, '>=', 2.9, 'not before its timeout');
+ok(!IO::Select->new($second_poll)->can_read(0.5), 'the second, 1.5 s younger, is still held then');
+ok(IO::Select->new($second_poll)->can_read(10), 'and ends in its turn');
+like($_, qr{^HTTP/1\.1 200 .*"control":"up-to-date"}s, 'up-to-date, with nothing new')
+  for (read_all($first_poll), read_all($second_poll));
 
 # The slot follows what the service has on disk.
 my $lag = $node->safe_psql('postgres',
