@@ -1,11 +1,9 @@
 // Parsing the plugin's messages (see stream_message.hpp).
 #include "sync/pure/stream_message.hpp"
 
-#include <cstdio>
-#include <ctime>
-
 #include <nlohmann/json.hpp>
 
+#include "sync/pure/commit_time.hpp"
 #include "sync/pure/log_offset.hpp"
 #include "sync/pure/row_json.hpp"
 
@@ -20,31 +18,6 @@ std::optional<uint64_t> decimal_string(const nlohmann::json &value)
     if (!value.is_string())
         return std::nullopt;
     return parse_decimal(value.get_ref<const std::string &>());
-}
-
-// "2026-12-02T01:39:02.123456Z" (the plugin's commit_time, control::iso8601_utc) as Unix µs;
-// 0 when it is not that form.
-int64_t parse_commit_time(const std::string &text)
-{
-    int year, month, day, hour, minute, second, used = 0;
-    if (text.size() != 27 || text[26] != 'Z' ||
-        std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d.%n", &year, &month, &day, &hour, &minute, &second, &used) != 6 ||
-        used != 20)
-        return 0;
-    int64_t micros = 0;
-    for (size_t i = 20; i < 26; i++) {
-        if (text[i] < '0' || text[i] > '9')
-            return 0;
-        micros = micros * 10 + (text[i] - '0');
-    }
-    std::tm tm{};
-    tm.tm_year = year - 1900;
-    tm.tm_mon = month - 1;
-    tm.tm_mday = day;
-    tm.tm_hour = hour;
-    tm.tm_min = minute;
-    tm.tm_sec = second;
-    return static_cast<int64_t>(timegm(&tm)) * 1000000 + micros;
 }
 
 }  // namespace
@@ -101,7 +74,7 @@ std::optional<StreamMessage> parse_stream_message_full(std::string_view text)
         else if (name == "commit") {
             message.kind = MessageKind::Commit;
             if (auto it = headers.find("commit_time"); it != headers.end() && it->is_string())
-                message.commit_unix_us = parse_commit_time(it->get<std::string>());
+                message.commit_unix_us = commit_time_unix_us(it->get_ref<const std::string &>());
         }
         else if (name == "must-refetch")
             message.kind = MessageKind::MustRefetch;
