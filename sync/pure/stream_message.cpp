@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "sync/pure/commit_time.hpp"
+#include "sync/pure/control_json.hpp"
 #include "sync/pure/log_offset.hpp"
 #include "sync/pure/row_json.hpp"
 
@@ -24,12 +25,17 @@ std::optional<uint64_t> decimal_string(const nlohmann::json &value)
 
 std::optional<StreamMessage> parse_stream_message(std::string_view text)
 {
-    // The plugin writes every control message beginning so (control_messages.hpp): they go to
-    // the full parse directly (a begin and a commit per transaction, and the rare others). Any
-    // other text is tried as a row first; the fast path declines whatever it cannot read exactly
-    // as the full parse does, control messages in another order among them.
+    // The plugin writes every control message beginning so (control_messages.hpp): they are
+    // tried as a begin or commit (one of each per transaction), the rare others declined there.
+    // Any other text is tried as a row. Each fast path declines whatever it cannot read exactly
+    // as the full parse does (control messages in another order are declined as rows).
     constexpr std::string_view kControl = "{\"headers\":{\"control\":";
-    if (text.substr(0, kControl.size()) != kControl) {
+    if (text.substr(0, kControl.size()) == kControl) {
+        StreamMessage message;
+        if (read_transaction_control(text, message))
+            return message;
+    }
+    else {
         StreamMessage message;
         RowHeaders headers;
         message.client_json.reserve(text.size());  // the copy is never longer than the text
