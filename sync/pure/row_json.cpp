@@ -10,9 +10,10 @@
 // when it holds no escape at all (so that its bytes order as the decoded key does); everything
 // else returns false, before anything is appended, and the full parse decides.
 //
-// The header values of a row are read after the copy, from where the headers' scan saw them:
-// the whole text is valid JSON in the fast path's forms by then, so reading them only has to
-// decide what nlohmann would hold. A number is there an integer without fraction or exponent of
+// The header values of a row are read after the copy (those of any other message after the
+// same scan, with nothing copied), from where the headers' scan saw them: the whole text is
+// valid JSON in the fast path's forms by then, so reading them only has to decide what nlohmann
+// would hold. A number is there an integer without fraction or exponent of
 // at most 18 digits: unsigned when it has no sign (nlohmann's number_unsigned), a signed integer
 // otherwise (which the full parse takes as absent). A string without escapes is its bytes.
 #include "sync/pure/row_json.hpp"
@@ -65,6 +66,44 @@ public:
         return headers_out_ == nullptr || read_header_values(*headers_out_);
     }
 
+    // The whole text, any message: {"headers":{...},...}, only scanned (nothing is copied), and
+    // its header values read.
+    bool message_headers(MessageHeaders &headers)
+    {
+        skip_space();
+        std::vector<Member> members;
+        if (!scan_object(members, 0))
+            return false;
+        skip_space();
+        if (p_ != end_)
+            return false;
+        auto it = std::find_if(members.begin(), members.end(), [](const Member &m) { return m.key == "headers"; });
+        if (it == members.end() || *it->value != '{')
+            return false;  // the full parse's "not a message"
+        p_ = it->value;
+        std::vector<Member> header_members;
+        if (!scan_object(header_members, 1))
+            return false;
+        note_header_members(header_members);
+        if (!read_header_values(headers.values))
+            return false;
+        headers.control = std::nullopt;
+        headers.commit_time = std::nullopt;
+        if (control_ != nullptr) {
+            std::string_view name;
+            if (*control_ != '"' || !plain_string(control_, name))
+                return false;  // a name that is not a string, or an escape to decode
+            headers.control = name;
+        }
+        if (commit_time_ != nullptr && *commit_time_ == '"') {
+            std::string_view time;
+            if (!plain_string(commit_time_, time))
+                return false;
+            headers.commit_time = time;
+        }
+        return true;
+    }
+
 private:
     const char *p_;
     const char *end_;
@@ -72,6 +111,7 @@ private:
     RowHeaders *headers_out_;
     // Where the values of the headers' members the full parse reads start; null when absent.
     const char *shapes_ = nullptr, *lsn_ = nullptr, *op_position_ = nullptr, *txids_ = nullptr;
+    const char *control_ = nullptr, *commit_time_ = nullptr;
 
     void skip_space()
     {
@@ -328,16 +368,13 @@ private:
         }
     }
 
-    // The top-level headers: an object, not a control message's, copied without "shapes".
-    bool headers()
+    // Notes where the values of the headers' members the full parse reads start.
+    void note_header_members(const std::vector<Member> &members)
     {
-        std::vector<Member> members;
-        if (!scan_object(members, 1))
-            return false;
         for (const Member &m : members) {
             if (m.key == "control")
-                return false;  // not a row
-            if (m.key == "shapes")
+                control_ = m.value;
+            else if (m.key == "shapes")
                 shapes_ = m.value;
             else if (m.key == "lsn")
                 lsn_ = m.value;
@@ -345,7 +382,20 @@ private:
                 op_position_ = m.value;
             else if (m.key == "txids")
                 txids_ = m.value;
+            else if (m.key == "commit_time")
+                commit_time_ = m.value;
         }
+    }
+
+    // The top-level headers: an object, not a control message's, copied without "shapes".
+    bool headers()
+    {
+        std::vector<Member> members;
+        if (!scan_object(members, 1))
+            return false;
+        note_header_members(members);
+        if (control_ != nullptr)
+            return false;  // not a row
         members.erase(std::remove_if(members.begin(), members.end(), [](const Member &m) { return m.key == "shapes"; }),
                       members.end());
         return write_object(members, [this](const Member &) { return value(2); });
@@ -372,7 +422,7 @@ private:
         return true;
     }
 
-    // The header values the full parse reads from a row, from the members headers() saw.
+    // The header values the full parse reads from any message, from the members noted.
     bool read_header_values(RowHeaders &headers)
     {
         headers = RowHeaders{};
@@ -416,6 +466,13 @@ private:
 };
 
 }  // namespace
+
+bool read_message_headers(std::string_view text, MessageHeaders &headers)
+{
+    std::string unused;  // the scan copies nothing
+    Copier copier(text.data(), text.data() + text.size(), unused, nullptr);
+    return copier.message_headers(headers);
+}
 
 bool append_row_client_json(std::string &out, std::string_view text, RowHeaders *headers)
 {

@@ -12,9 +12,16 @@
 // take the same path: while the headers are scanned, the copier also reads the header values
 // the full parse takes from a row, with its semantics, and gives up where reading them
 // would need more than the raw text (a shape name with an escape or that is not a string).
+//
+// The same scan, without the copy, reads the headers of any message (read_message_headers): the
+// begin and commit of every transaction, two of the three messages of a one-row transaction,
+// take it through control_json.hpp rather than an nlohmann document, so that one scanner (the
+// one whose forms the row tests already hold to the full parse) decides what every fast path
+// reads.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -31,6 +38,22 @@ struct RowHeaders {
     uint64_t op_position = 0;
     uint64_t xid = 0;
 };
+
+// The header values of any message: those of RowHeaders, read alike, and the strings "control"
+// and "commit_time" as their bytes (nothing when absent, and "commit_time" nothing also when it
+// is not a string, as the full parse ignores it then). The views point into the scanned text.
+struct MessageHeaders {
+    RowHeaders values;
+    std::optional<std::string_view> control;
+    std::optional<std::string_view> commit_time;
+};
+
+// Sets headers to the header values of the message text and returns true; or returns false
+// (headers unspecified) when text is not a message (a JSON object whose "headers" member is an
+// object) in the fast path's forms, or one of its header values is in a form it does not read:
+// those RowHeaders declines, a "control" that is not a string, a "control" or "commit_time"
+// string with an escape.
+bool read_message_headers(std::string_view text, MessageHeaders &headers);
 
 // Appends to out the client message of the row message text (the plugin's message without its
 // "shapes" header, as parse_stream_message_full's client_json gives it) and returns true; or returns

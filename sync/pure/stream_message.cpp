@@ -1,11 +1,10 @@
 // Parsing the plugin's messages (see stream_message.hpp).
 #include "sync/pure/stream_message.hpp"
 
-#include <cstdio>
-#include <ctime>
-
 #include <nlohmann/json.hpp>
 
+#include "sync/pure/commit_time.hpp"
+#include "sync/pure/control_json.hpp"
 #include "sync/pure/log_offset.hpp"
 #include "sync/pure/row_json.hpp"
 
@@ -22,41 +21,21 @@ std::optional<uint64_t> decimal_string(const nlohmann::json &value)
     return parse_decimal(value.get_ref<const std::string &>());
 }
 
-// "2026-12-02T01:39:02.123456Z" (the plugin's commit_time, control::iso8601_utc) as Unix µs;
-// 0 when it is not that form.
-int64_t parse_commit_time(const std::string &text)
-{
-    int year, month, day, hour, minute, second, used = 0;
-    if (text.size() != 27 || text[26] != 'Z' ||
-        std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d.%n", &year, &month, &day, &hour, &minute, &second, &used) != 6 ||
-        used != 20)
-        return 0;
-    int64_t micros = 0;
-    for (size_t i = 20; i < 26; i++) {
-        if (text[i] < '0' || text[i] > '9')
-            return 0;
-        micros = micros * 10 + (text[i] - '0');
-    }
-    std::tm tm{};
-    tm.tm_year = year - 1900;
-    tm.tm_mon = month - 1;
-    tm.tm_mday = day;
-    tm.tm_hour = hour;
-    tm.tm_min = minute;
-    tm.tm_sec = second;
-    return static_cast<int64_t>(timegm(&tm)) * 1000000 + micros;
-}
-
 }  // namespace
 
 std::optional<StreamMessage> parse_stream_message(std::string_view text)
 {
-    // The plugin writes every control message beginning so (control_messages.hpp): they go to
-    // the full parse directly (a begin and a commit per transaction, and the rare others). Any
-    // other text is tried as a row first; the fast path declines whatever it cannot read exactly
-    // as the full parse does, control messages in another order among them.
+    // The plugin writes every control message beginning so (control_messages.hpp): they are
+    // tried as a begin or commit (one of each per transaction), the rare others declined there.
+    // Any other text is tried as a row. Each fast path declines whatever it cannot read exactly
+    // as the full parse does (control messages in another order are declined as rows).
     constexpr std::string_view kControl = "{\"headers\":{\"control\":";
-    if (text.substr(0, kControl.size()) != kControl) {
+    if (text.substr(0, kControl.size()) == kControl) {
+        StreamMessage message;
+        if (read_transaction_control(text, message))
+            return message;
+    }
+    else {
         StreamMessage message;
         RowHeaders headers;
         message.client_json.reserve(text.size());  // the copy is never longer than the text
@@ -101,7 +80,7 @@ std::optional<StreamMessage> parse_stream_message_full(std::string_view text)
         else if (name == "commit") {
             message.kind = MessageKind::Commit;
             if (auto it = headers.find("commit_time"); it != headers.end() && it->is_string())
-                message.commit_unix_us = parse_commit_time(it->get<std::string>());
+                message.commit_unix_us = commit_time_unix_us(it->get_ref<const std::string &>());
         }
         else if (name == "must-refetch")
             message.kind = MessageKind::MustRefetch;

@@ -30,7 +30,8 @@ struct StreamMessage {
 
 // Parses one message; nothing when it is not the JSON the plugin writes. A row is read by the
 // fast path of row_json.hpp when it takes it (the stream's rows, one per change, are most of
-// the service's parsing), by the full parse otherwise; the result is the same either way.
+// the service's parsing), a begin or commit by that of control_json.hpp (two per transaction),
+// the rest by the full parse; the result is the same either way.
 std::optional<StreamMessage> parse_stream_message(std::string_view text);
 
 // The full parse alone (an nlohmann document of every message): what parse_stream_message
