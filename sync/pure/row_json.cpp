@@ -47,12 +47,8 @@ public:
     // member dropped.
     bool row()
     {
-        skip_space();
         std::vector<Member> members;
-        if (!scan_object(members, 0))
-            return false;
-        skip_space();
-        if (p_ != end_)
+        if (!whole_object(members))
             return false;
         bool has_key = false, has_headers = false;
         for (const Member &m : members) {
@@ -70,12 +66,8 @@ public:
     // its header values read.
     bool message_headers(MessageHeaders &headers)
     {
-        skip_space();
         std::vector<Member> members;
-        if (!scan_object(members, 0))
-            return false;
-        skip_space();
-        if (p_ != end_)
+        if (!whole_object(members))
             return false;
         auto it = std::find_if(members.begin(), members.end(), [](const Member &m) { return m.key == "headers"; });
         if (it == members.end() || *it->value != '{')
@@ -117,6 +109,16 @@ private:
     {
         while (p_ != end_ && (*p_ == ' ' || *p_ == '\t' || *p_ == '\n' || *p_ == '\r'))
             p_++;
+    }
+
+    // The whole text is one object (white space around it): its members, scanned.
+    bool whole_object(std::vector<Member> &members)
+    {
+        skip_space();
+        if (!scan_object(members, 0))
+            return false;
+        skip_space();
+        return p_ == end_;
     }
 
     bool literal(std::string_view word)
