@@ -131,6 +131,25 @@ function get(query, { timeout = 120000, onRequest } = {}) {
   });
 }
 
+// Shape responses the service has answered so far (its /metrics counter): how many responses a
+// workload's changes took, which the service's CPU per change depends on as much as its cost per
+// response does (a client that lags gets several changes in one).
+function shapeResponses() {
+  return new Promise((resolve, reject) => {
+    http.get({ host: SHAPE_URL.hostname, port: SHAPE_URL.port, path: '/metrics' }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c) => (body += c));
+      res.on('end', () => {
+        let total = 0;
+        for (const m of body.matchAll(/http_requests_total\{[^}]*route="\/v1\/shape"[^}]*\} (\d+)/g)) total += Number(m[1]);
+        resolve(total);
+      });
+      res.on('error', reject);
+    }).on('error', reject);
+  });
+}
+
 function shapeQuery(params) {
   const q = new URLSearchParams();
   q.set('table', params.table);
@@ -518,6 +537,7 @@ async function throughputPart(writer, maxClients) {
     const before = received;
     want += rows;
     const arrived = new Promise((r) => (allIn = r));
+    const responsesBefore = await shapeResponses();
     // Paused: the service is stopped (SIGSTOP) while the writer writes, so that the writer does
     // not share the CPU with it; the time counts from SIGCONT, the backlog's delivery alone.
     if (paused) process.kill(SERVICE_PID, 'SIGSTOP');
@@ -534,8 +554,10 @@ async function throughputPart(writer, maxClients) {
     await Promise.race([arrived, sleep(300000)]);
     const total = now() - t;
     const cpu = { service: cpuSeconds(SERVICE_PID) - serviceCpu, clients: clientsCpuSeconds() - clientsCpu };
+    const responses = (await shapeResponses()) - responsesBefore;
     const endLsn = await writer.value('SELECT pg_current_wal_lsn()');
-    tput.push({ what, rows, writer: committed, total, got: received - before, slot, startLsn, endLsn, paused, cpu });
+    tput.push({ what, rows, writer: committed, total, got: received - before, slot, startLsn, endLsn, paused, cpu,
+                responses });
   }
   // (a) one transaction spread over every shape.
   await workload(`one transaction of ${int(bulkRows)} rows`, bulkRows, () =>
@@ -573,23 +595,25 @@ async function throughputPart(writer, maxClients) {
       "is the upper bound: the plugin's raw stream, no service. Live rows are bounded by the writer " +
       "when the writer's time is close to the delivered time. CPU: seconds the service (all its " +
       `threads) and the clients (${TPUT_CLIENT === 'native' ? 'the native clients\' process' : 'this Node process, which also drives the writer'}) used from the first write ` +
-      'until every client had every row.');
+      'until every client had every row. Responses: the shape responses the service answered meanwhile ' +
+      '(its /metrics), one per change when each client is woken for each of its changes.');
   say('');
   say('| workload | rows | writer s | delivered s | rows received | changes/s | peer s | peer changes/s | service/peer time | ' +
-      'service CPU s | clients CPU s | goal ≥ 20,000/s |');
-  say('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
+      'service CPU s | clients CPU s | responses | service CPU µs per response | goal ≥ 20,000/s |');
+  say('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
   for (const r of tput) {
     const rate = (r.rows * 1000) / r.total;
     say(`| ${r.what} | ${int(r.rows)} | ${(r.writer / 1000).toFixed(2)} | ${(r.total / 1000).toFixed(2)} | ${int(r.got)} | ` +
         `${int(rate)} | ${(r.peer / 1000).toFixed(2)} | ${int((r.rows * 1000) / r.peer)} | ${(r.total / r.peer).toFixed(2)}x | ` +
-        `${r.cpu.service.toFixed(2)} | ${r.cpu.clients.toFixed(2)} | ${goal(rate >= 20000 && r.got === r.rows)} |`);
+        `${r.cpu.service.toFixed(2)} | ${r.cpu.clients.toFixed(2)} | ${int(r.responses)} | ` +
+        `${r.responses ? int((r.cpu.service * 1e6) / r.responses) : ''} | ${goal(rate >= 20000 && r.got === r.rows)} |`);
   }
   const ab = tput.slice(0, 2);
   const abRows = ab.reduce((a, r) => a + r.rows, 0);
   const abTime = ab.reduce((a, r) => a + r.total, 0);
   const abPeer = ab.reduce((a, r) => a + r.peer, 0);
   say(`| first two, through the service | ${int(abRows)} | | ${(abTime / 1000).toFixed(2)} | | ${int((abRows * 1000) / abTime)} | ` +
-      `${(abPeer / 1000).toFixed(2)} | ${int((abRows * 1000) / abPeer)} | ${(abTime / abPeer).toFixed(2)}x | | | |`);
+      `${(abPeer / 1000).toFixed(2)} | ${int((abRows * 1000) / abPeer)} | ${(abTime / abPeer).toFixed(2)}x | | | | | |`);
   say('');
   say(`client errors during the throughput runs: ${tputErrors}`);
   say('');
