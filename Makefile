@@ -111,12 +111,16 @@ FUZZ_CXX ?= clang++-14
 FUZZ_FLAGS = -std=c++17 -O1 -g -Wall -Werror -fsanitize=address,undefined \
 	-fno-sanitize-recover=undefined -I$(srcdir)/include
 FUZZ_TARGETS = $(patsubst %.cpp,%,$(sort $(wildcard test/fuzz/*_fuzzer.cpp)))
-FUZZ_OBJS = $(patsubst src/pure/%.cpp,test/fuzz/obj/%.o,$(PURE_SRCS))
+FUZZ_OBJS = $(patsubst src/pure/%.cpp,test/fuzz/obj/%.o,$(PURE_SRCS)) \
+	$(patsubst sync/pure/%.cpp,test/fuzz/obj/sync_%.o,$(SYNC_PURE_SRCS))
 test/fuzz/obj/%.o: src/pure/%.cpp $(wildcard include/electric_shapes/pure/*.hpp)
 	@mkdir -p test/fuzz/obj
 	$(FUZZ_CXX) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+test/fuzz/obj/sync_%.o: sync/pure/%.cpp $(wildcard sync/pure/*.hpp) $(wildcard include/electric_shapes/pure/*.hpp)
+	@mkdir -p test/fuzz/obj
+	$(FUZZ_CXX) $(FUZZ_FLAGS) -I$(srcdir) -fsanitize=fuzzer-no-link -c $< -o $@
 $(FUZZ_TARGETS): test/fuzz/%: test/fuzz/%.cpp $(FUZZ_OBJS)
-	$(FUZZ_CXX) $(FUZZ_FLAGS) -fsanitize=fuzzer $< $(FUZZ_OBJS) -o $@ -lcrypto
+	$(FUZZ_CXX) $(FUZZ_FLAGS) -I$(srcdir) -fsanitize=fuzzer $< $(FUZZ_OBJS) -o $@ -lcrypto
 
 fuzz: $(FUZZ_TARGETS)
 .PHONY: fuzz
