@@ -21,18 +21,6 @@ namespace {
     throw StorageError(what + " \"" + path + "\": " + std::strerror(errno));
 }
 
-void pwrite_all(int fd, const std::string &bytes, uint64_t position, const std::string &path)
-{
-    size_t done = 0;
-    while (done < bytes.size()) {
-        ssize_t n = ::pwrite(fd, bytes.data() + done, bytes.size() - done, static_cast<off_t>(position + done));
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            fail("could not write", path);
-        done += static_cast<size_t>(n);
-    }
-}
 
 std::string read_all(int fd, const std::string &path)
 {

@@ -91,6 +91,19 @@ void write_all(int fd, const char *data, size_t size, const std::string &path)
     }
 }
 
+void pwrite_all(int fd, const std::string &bytes, uint64_t position, const std::string &path)
+{
+    size_t done = 0;
+    while (done < bytes.size()) {
+        ssize_t n = ::pwrite(fd, bytes.data() + done, bytes.size() - done, static_cast<off_t>(position + done));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            fail("could not write", path);
+        done += static_cast<size_t>(n);
+    }
+}
+
 void fsync_directory(const std::string &dir)
 {
     int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
@@ -176,15 +189,7 @@ ShapeLog::Unwritten ShapeLog::take_unwritten()
 
 void ShapeLog::write_at(uint64_t position, const std::string &bytes) const
 {
-    size_t done = 0;
-    while (done < bytes.size()) {
-        ssize_t n = ::pwrite(fd_, bytes.data() + done, bytes.size() - done, static_cast<off_t>(position + done));
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            fail("could not write", path_);
-        done += static_cast<size_t>(n);
-    }
+    pwrite_all(fd_, bytes, position, path_);
 }
 
 void ShapeLog::keep_recent(Unwritten written)

@@ -32,6 +32,8 @@ struct StorageError : std::runtime_error {
 
 // Writes size bytes at data to fd (at its position), all of them. Throws StorageError naming path.
 void write_all(int fd, const char *data, size_t size, const std::string &path);
+// The same at position of the file, whatever its offset. Throws StorageError naming path.
+void pwrite_all(int fd, const std::string &bytes, uint64_t position, const std::string &path);
 // Writes text to path's temporary file, fsyncs it and renames it over path. Throws StorageError.
 void write_file_atomically(const std::string &path, const std::string &text);
 void fsync_directory(const std::string &dir);
