@@ -63,6 +63,41 @@ PgResult PgConnection::exec(const std::string &sql, const std::vector<std::optio
     return result;
 }
 
+ConnectionPool::Lease ConnectionPool::take()
+{
+    for (;;) {
+        std::unique_ptr<PgConnection> conn;
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            if (idle_.empty())
+                break;
+            conn = std::move(idle_.back());
+            idle_.pop_back();
+        }
+        // The server may have restarted or ended the session while it was idle: an empty query
+        // (one round trip) tells, before the job's first statement would fail on it.
+        PgResult probe(PQexec(conn->get(), ""));
+        if (probe && PQresultStatus(probe.get()) == PGRES_EMPTY_QUERY)
+            return Lease(*this, std::move(conn));
+    }
+    return Lease(*this, std::make_unique<PgConnection>(url_));
+}
+
+void ConnectionPool::give_back(std::unique_ptr<PgConnection> conn)
+{
+    if (PQstatus(conn->get()) != CONNECTION_OK || PQtransactionStatus(conn->get()) != PQTRANS_IDLE)
+        return;  // closed here, with its session
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (idle_.size() < max_idle_)
+        idle_.push_back(std::move(conn));
+}
+
+ConnectionPool::Lease::~Lease()
+{
+    if (conn_)
+        pool_->give_back(std::move(conn_));
+}
+
 PgError error_of(const PGresult *result, PGconn *conn)
 {
     if (!result)

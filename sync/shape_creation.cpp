@@ -216,13 +216,13 @@ std::string ShapeDefinition::to_json() const
     return j.dump();
 }
 
-TableResolution resolve_table(const std::string &database_url, const std::string &table)
+TableResolution resolve_table(ConnectionPool &connections, const std::string &table)
 {
     TableResolution result;
     try {
-        PgConnection conn(database_url);
+        auto conn = connections.take();
         try {
-            auto resolved = conn.exec(
+            auto resolved = conn->exec(
                 "SELECT pg_catalog.format('%I.%I', n.nspname, c.relname) FROM pg_catalog.pg_class c "
                 "  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
                 " WHERE c.oid = pg_catalog.to_regclass($1)",
@@ -245,19 +245,19 @@ TableResolution resolve_table(const std::string &database_url, const std::string
     return result;
 }
 
-CreationResult create_shape_with_snapshot(const std::string &database_url, const std::string &name,
+CreationResult create_shape_with_snapshot(ConnectionPool &connections, const std::string &name,
                                           const ShapeDefinition &definition, const std::string &dir,
                                           const std::string &handle, uint64_t chunk_bytes,
                                           const SnapshotProgress &progress)
 {
     CreationResult result;
     bool created = false;
-    std::optional<PgConnection> conn;
+    std::optional<ConnectionPool::Lease> conn;
     try {
-        conn.emplace(database_url);
+        conn.emplace(connections.take());
         std::string oid;
         try {
-            auto resolved = conn->exec(
+            auto resolved = (*conn)->exec(
                 "SELECT c.oid::pg_catalog.text FROM pg_catalog.pg_class c "
                 " WHERE c.oid = pg_catalog.to_regclass($1)",
                 {definition.table});
@@ -283,7 +283,7 @@ CreationResult create_shape_with_snapshot(const std::string &database_url, const
         try {
             for (int attempt = 1;; attempt++) {
                 try {
-                    conn->exec("SELECT electric_shapes.create_shape($1, $2::pg_catalog.oid::pg_catalog.regclass, "
+                    (*conn)->exec("SELECT electric_shapes.create_shape($1, $2::pg_catalog.oid::pg_catalog.regclass, "
                                "$3, $4::pg_catalog.text[], $5)",
                                {name, oid, definition.where,
                                 definition.columns
@@ -306,11 +306,11 @@ CreationResult create_shape_with_snapshot(const std::string &database_url, const
             result.error = e.what();
             return result;
         }
-        result.schema_json = schema_json(*conn, oid, name);
+        result.schema_json = schema_json(**conn, oid, name);
         if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
             throw StorageError("could not create directory \"" + dir + "\": " + std::strerror(errno));
-        result.bounds = definition.log == "changes_only" ? write_empty_snapshot(*conn, dir)
-                                                          : write_snapshot(*conn, name, dir, chunk_bytes, result.rows,
+        result.bounds = definition.log == "changes_only" ? write_empty_snapshot(**conn, dir)
+                                                          : write_snapshot(**conn, name, dir, chunk_bytes, result.rows,
                                                                            result.snapshot_chunks,
                                                                            [&](const std::vector<uint64_t> &starts) {
                                                                                progress(result.schema_json, starts);
@@ -329,16 +329,17 @@ CreationResult create_shape_with_snapshot(const std::string &database_url, const
         result.server_error = true;
         result.error = e.what();
     }
+    conn.reset();  // back to the pool if it is idle, else closed
     if (created)
-        drop_owned_shape(database_url, name);
+        drop_owned_shape(connections, name);
     return result;
 }
 
-void drop_owned_shape(const std::string &database_url, const std::string &name)
+void drop_owned_shape(ConnectionPool &connections, const std::string &name)
 {
     try {
-        PgConnection conn(database_url);
-        conn.exec("SELECT electric_shapes.drop_shape($1, true)", {name});
+        auto conn = connections.take();
+        conn->exec("SELECT electric_shapes.drop_shape($1, true)", {name});
     } catch (const std::exception &e) {
         log::warning("could not drop shape", "\"shape\":" + log::quote(name) + ",\"error\":" + log::quote(e.what()));
     }

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "sync/pg_connection.hpp"
 #include "sync/pure/stream_message.hpp"
 
 namespace es::sync {
@@ -50,7 +51,7 @@ struct TableResolution {
     std::string table;          // schema.table, each quoted where needed
     std::string error;
 };
-TableResolution resolve_table(const std::string &database_url, const std::string &table);
+TableResolution resolve_table(ConnectionPool &connections, const std::string &table);
 
 // Called on the creating thread each time a snapshot chunk is complete in the file (its bytes
 // written, not yet fsynced): the electric-schema header, and where the chunks cut so far start
@@ -59,12 +60,12 @@ using SnapshotProgress = std::function<void(const std::string &schema_json, cons
 
 // Creates shape name for definition and fills dir (which it creates), its snapshot cut into
 // chunks of chunk_bytes, telling progress of each chunk done. Never throws.
-CreationResult create_shape_with_snapshot(const std::string &database_url, const std::string &name,
+CreationResult create_shape_with_snapshot(ConnectionPool &connections, const std::string &name,
                                           const ShapeDefinition &definition, const std::string &dir,
                                           const std::string &handle, uint64_t chunk_bytes,
                                           const SnapshotProgress &progress);
 
-// Drops shape name if it exists (if_exists), on a connection of its own. Never throws; logs.
-void drop_owned_shape(const std::string &database_url, const std::string &name);
+// Drops shape name if it exists (if_exists). Never throws; logs.
+void drop_owned_shape(ConnectionPool &connections, const std::string &name);
 
 }  // namespace es::sync

@@ -107,7 +107,8 @@ uint32_t cursor_jitter()
 }  // namespace
 
 Shapes::Shapes(asio::io_context &io, const Config &config, uint64_t confirmed_lsn)
-    : io_(io), config_(config), workers_(2), shapes_dir_(config.storage_dir + "/shapes"),
+    : io_(io), config_(config), connections_(config.database_url, kWorkers), workers_(kWorkers),
+      shapes_dir_(config.storage_dir + "/shapes"),
       durable_lsn_(confirmed_lsn), last_seen_lsn_(confirmed_lsn), committed_lsn_(confirmed_lsn)
 {
 }
@@ -210,12 +211,12 @@ Shapes::ShapePtr Shapes::start_shape(const ShapeDefinition &definition, const st
     by_key_[key] = shape;
     by_name_[shape->name] = shape;
     shape_event("created", shape->handle, request_id, cause, "\"definition\":" + definition.to_json());
-    asio::post(workers_, [this, shape, url = config_.database_url, name = shape->name, definition,
+    asio::post(workers_, [this, shape, name = shape->name, definition,
                           dir = shape->dir, handle = shape->handle, chunk_bytes = config_.chunk_bytes_threshold]() {
         auto progress = [this, shape](const std::string &schema_json, const std::vector<uint64_t> &starts) {
             asio::post(io_, [this, shape, schema_json, starts]() { snapshot_progress(shape, schema_json, starts); });
         };
-        CreationResult result = create_shape_with_snapshot(url, name, definition, dir, handle, chunk_bytes, progress);
+        CreationResult result = create_shape_with_snapshot(connections_, name, definition, dir, handle, chunk_bytes, progress);
         asio::post(io_, [this, shape, result = std::move(result)]() mutable {
             finish_creation(shape, std::move(result));
         });
@@ -296,8 +297,8 @@ void Shapes::finish_creation(const ShapePtr &shape, CreationResult result)
 void Shapes::discard(const ShapePtr &shape)
 {
     shape->log.reset();
-    asio::post(workers_, [url = config_.database_url, name = shape->name, dir = shape->dir]() {
-        drop_owned_shape(url, name);
+    asio::post(workers_, [this, name = shape->name, dir = shape->dir]() {
+        drop_owned_shape(connections_, name);
         std::error_code ignored;
         fs::remove_all(dir, ignored);
     });
@@ -325,9 +326,8 @@ void Shapes::resolve(const ShapeRequest &request, Responder respond,
         next(definition, definition.key(), std::move(respond));
         return;
     }
-    asio::post(workers_, [this, definition, respond = std::move(respond), next = std::move(next),
-                          url = config_.database_url]() mutable {
-        TableResolution resolved = resolve_table(url, definition.table);
+    asio::post(workers_, [this, definition, respond = std::move(respond), next = std::move(next)]() mutable {
+        TableResolution resolved = resolve_table(connections_, definition.table);
         asio::post(io_, [this, definition = std::move(definition), respond = std::move(respond),
                          next = std::move(next), resolved = std::move(resolved)]() mutable {
             if (!resolved.ok) {
@@ -463,9 +463,9 @@ void Shapes::serve_subset(const ShapePtr &shape, const ShapeRequest &request, Re
     static std::mt19937 rng(std::random_device{}());
     uint32_t mark = std::uniform_int_distribution<uint32_t>(1, INT32_MAX)(rng);
     std::string name = config_.shape_prefix() + "subset-" + std::to_string(++subsets_);
-    asio::post(workers_, [this, shape, name, mark, offset, url = config_.database_url, definition = shape->definition,
+    asio::post(workers_, [this, shape, name, mark, offset, definition = shape->definition,
                           subset = *request.subset, respond = std::move(respond)]() mutable {
-        SubsetResult result = query_subset(url, name, definition, subset, mark);
+        SubsetResult result = query_subset(connections_, name, definition, subset, mark);
         asio::post(io_, [shape, offset, result = std::move(result), respond = std::move(respond)]() mutable {
             if (!result.ok && result.server_error) {
                 Response r = json_error(503, nlohmann::json({{"message", "Unable to read the subset: " + result.error}})

@@ -143,6 +143,10 @@ private:
 
     boost::asio::io_context &io_;
     const Config &config_;
+    // The threads of the blocking SQL (shape creation, table names, subsets, drops), each job
+    // on a connection of the pool, which keeps one per thread between jobs.
+    static constexpr size_t kWorkers = 2;
+    ConnectionPool connections_;
     boost::asio::thread_pool workers_;
     std::string shapes_dir_;
     std::map<std::string, ShapePtr> by_key_;   // definition key => current shape

@@ -19,7 +19,7 @@ bool is_connection_failure(const std::string &sqlstate)
 
 }  // namespace
 
-SubsetResult query_subset(const std::string &database_url, const std::string &name,
+SubsetResult query_subset(ConnectionPool &connections, const std::string &name,
                           const ShapeDefinition &definition, const SubsetRequest &subset, uint32_t snapshot_mark)
 {
     SubsetResult result;
@@ -36,7 +36,8 @@ SubsetResult query_subset(const std::string &database_url, const std::string &na
     }
     std::string stage = "where";
     try {
-        PgConnection conn(database_url);
+        auto lease = connections.take();
+        PgConnection &conn = *lease;
         conn.exec("BEGIN ISOLATION LEVEL REPEATABLE READ");
         try {
             conn.exec("SET LOCAL statement_timeout = '30s'");

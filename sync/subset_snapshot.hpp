@@ -36,7 +36,7 @@ struct SubsetResult {
 };
 
 // Never throws. name: a shape name of the service's own, used only inside the transaction.
-SubsetResult query_subset(const std::string &database_url, const std::string &name,
+SubsetResult query_subset(ConnectionPool &connections, const std::string &name,
                           const ShapeDefinition &definition, const SubsetRequest &subset, uint32_t snapshot_mark);
 
 }  // namespace es::sync

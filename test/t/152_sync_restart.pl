@@ -7,7 +7,10 @@
 #   clients equal the query, with the same handles;
 # - a server that accepts connections and never answers (postmaster stopped with SIGSTOP) while
 #   the service reconnects: the service goes on answering HTTP (health 202) meanwhile, since it
-#   connects without blocking its event loop, and streams again once the server answers.
+#   connects without blocking its event loop, and streams again once the server answers;
+# - shapes made one after another reuse the service's SQL connections (a new backend per shape
+#   cost more than making the shape), and a shape asked for after PostgreSQL restarted is made
+#   at the first request, on a new connection, not refused for the pool's dead ones.
 use strict;
 use warnings;
 use HTTP::Tiny;
@@ -108,5 +111,37 @@ ok($answered >= 10, 'health answered 202 while the server did not answer') or di
 ok(wait_healthy($service), 'streaming again once the server answers');
 converge('after the server answered again');
 ok($client->{handle}->pumpable, 'the client reported no error') or diag(slurp_file($client->{err}));
+
+# 4. The connections that make shapes: kept between shapes, replaced after a server restart.
+sub new_shape_status
+{
+    my ($where) = @_;
+    my $res = $http->get("$service->{base}/v1/shape?table=items&offset=-1&"
+          . $http->www_form_urlencode({ where => $where }));
+    return $res->{status} . ($res->{status} == 200 ? '' : " $res->{content}");
+}
+# The service's SQL sessions: every client backend but this query's own (the writers are done;
+# the test's environment names them all after the script, PGAPPNAME).
+sub service_backends
+{
+    return $node->safe_psql('postgres',
+        "SELECT string_agg(pid::text, ',' ORDER BY pid) FROM pg_stat_activity "
+          . "WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()");
+}
+$http = HTTP::Tiny->new(timeout => 30);
+is(new_shape_status("id < $_"), 200, "shape id < $_ made") for (10, 20);
+my $backends = service_backends();
+like($backends, qr/^\d+(,\d+)?$/, 'one or two connections kept for making shapes');
+is(new_shape_status("id < $_"), 200, "shape id < $_ made") for (30, 40, 50);
+my %kept = map { $_ => 1 } split /,/, $backends;
+my @new = grep { !$kept{$_} } split /,/, service_backends();
+is("@new", '', 'the next three shapes were made on the connections kept, no new backend')
+  or diag("before: $backends, after: " . service_backends());
+$node->stop('immediate');
+$node->start;
+is(new_shape_status('id < 60'), 200, 'after a server restart, a new shape is made at the first request');
+is(new_shape_status('id < 70'), 200, 'and the next one too');
+ok(wait_healthy($service), 'streaming again after the second restart');
+converge('after the second server restart');
 
 done_testing();
