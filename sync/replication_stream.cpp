@@ -39,12 +39,15 @@ void write_u64(char *p, uint64_t v)
     }
 }
 
+int64_t unix_now_us()
+{
+    return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
 int64_t now_postgres_micros()
 {
-    auto us = std::chrono::duration_cast<std::chrono::microseconds>(
-                  std::chrono::system_clock::now().time_since_epoch())
-                  .count();
-    return us - kPostgresEpochUnixSeconds * 1000000;
+    return unix_now_us() - kPostgresEpochUnixSeconds * 1000000;
 }
 
 std::string lsn_text(uint64_t lsn)
@@ -58,7 +61,7 @@ std::string lsn_text(uint64_t lsn)
 
 ReplicationStream::ReplicationStream(asio::io_context &io, const Config &config, Shapes &shapes, uint64_t start_lsn)
     : io_(io), config_(config), shapes_(shapes), feedback_timer_(io), retry_timer_(io),
-      connect_timer_(io), reported_lsn_(start_lsn)
+      connect_timer_(io), reported_lsn_(start_lsn), quiet_timer_(io)
 {
     // A round of fsyncs ends after the read that started it: report its position then.
     shapes_.set_durable_observer([this]() { send_feedback(false); });
@@ -106,6 +109,7 @@ void ReplicationStream::stop()
     feedback_timer_.cancel();
     retry_timer_.cancel();
     connect_timer_.cancel();
+    quiet_timer_.cancel();
     close_connection();
 }
 
@@ -287,6 +291,17 @@ void ReplicationStream::on_readable()
     reply_requested_ = false;
     if (!conn_)
         return;
+    reads_++;
+    // A backlog streams without a pause: a stream quiet for kQuietForCaughtUp after a read has
+    // no backlog behind it, whatever the lag of its last commit said (the last transactions of
+    // a backlog are as old as the rest). Only while catching up: a live stream pays no timer.
+    if (!more && shapes_.catching_up()) {
+        quiet_timer_.expires_after(kQuietForCaughtUp);
+        quiet_timer_.async_wait([this, reads = reads_](const boost::system::error_code &ec) {
+            if (!ec && !stopped_ && reads_ == reads)
+                shapes_.set_catching_up(false);
+        });
+    }
     if (more)  // libpq still holds messages: the socket may never become readable for them
         asio::post(io_, [this]() {
             if (!stopped_)
@@ -330,6 +345,7 @@ void ReplicationStream::handle_copy_data(const char *data, int length)
         // means the transaction is never sent again.
         shapes_.on_commit(message->lsn, wal_start);
         metrics::commit_seen(message->lsn, message->commit_unix_us);
+        shapes_.set_catching_up(catch_up_.observe(unix_now_us(), message->commit_unix_us));
         break;
     case MessageKind::MustRefetch:
     case MessageKind::ShapeDropped:

@@ -16,9 +16,11 @@
 
 #include <libpq-fe.h>
 
+#include <chrono>
 #include <memory>
 #include <string>
 
+#include "sync/pure/catch_up.hpp"
 #include "sync/pure/config.hpp"
 
 namespace es::sync {
@@ -70,6 +72,10 @@ private:
     bool stopped_ = false;
     bool reply_requested_ = false;
     int64_t last_feedback_us_ = 0;
+    CatchUpDetector catch_up_;
+    static constexpr std::chrono::milliseconds kQuietForCaughtUp{5};
+    boost::asio::steady_timer quiet_timer_;
+    uint64_t reads_ = 0;  // reads of the stream so far
 };
 
 }  // namespace es::sync

@@ -54,6 +54,7 @@ struct Shapes::Shape {
     // While Creating: where the snapshot's chunks cut so far start (SnapshotProgress); those
     // followed by a cut are complete in the file and served before the shape is ready.
     std::vector<uint64_t> early_chunks;
+    bool paced = false;  // in paced_: its waiters are woken at the next pace tick
 };
 
 struct Shapes::Waiter {
@@ -431,8 +432,15 @@ void Shapes::serve(const ShapePtr &shape, const ShapeRequest &request, Responder
                 respond(invalid_request("offset", "out of bounds for this shape"));
                 return;
             }
-            if (request.live && !(request.offset < last) && !draining_) {
+            // A live long-poll waits for the next change; while the stream catches up, also
+            // one that has changes to get (it came back from a paced response and more came
+            // meanwhile): they are paced as those the rounds wake, else each paced response
+            // would be followed at once by a small one.
+            bool has_changes = request.offset < last;
+            if (request.live && !draining_ && (!has_changes || (catching_up_ && !batch && !request.live_sse))) {
                 wait(shape, request, std::move(respond), true);
+                if (has_changes)
+                    pace(shape);
                 return;
             }
         }
@@ -665,6 +673,50 @@ void Shapes::wake(const ShapePtr &shape)
     }
 }
 
+void Shapes::wake_or_pace(const ShapePtr &shape)
+{
+    if (!catching_up_ || shape->waiters.empty())
+        wake(shape);
+    else
+        pace(shape);
+}
+
+void Shapes::pace(const ShapePtr &shape)
+{
+    if (shape->paced)
+        return;
+    shape->paced = true;
+    paced_.push_back(shape);
+    if (pace_armed_)
+        return;
+    pace_armed_ = true;
+    pace_timer_.expires_after(kCatchUpWakeInterval);
+    pace_timer_.async_wait([this](const boost::system::error_code &ec) {
+        if (!ec)
+            wake_paced();
+    });
+}
+
+void Shapes::wake_paced()
+{
+    pace_armed_ = false;
+    auto shapes = std::move(paced_);
+    paced_.clear();
+    for (auto &shape : shapes) {
+        shape->paced = false;
+        wake(shape);
+    }
+}
+
+void Shapes::set_catching_up(bool behind)
+{
+    catching_up_ = behind;
+    if (!behind && !paced_.empty()) {
+        pace_timer_.cancel();
+        wake_paced();
+    }
+}
+
 void Shapes::rotate(ShapePtr shape, const std::string &cause)
 {
     if (shape->state == Shape::State::Gone || shape->state == Shape::State::Failed)
@@ -834,7 +886,7 @@ void Shapes::complete_round(const std::shared_ptr<SyncRound> &round)
     if (dirty_.empty())  // nothing appended since: every processed transaction is on disk
         durable_lsn_ = std::max(durable_lsn_, committed_lsn_);
     for (auto &item : round->items)
-        wake(item.shape);
+        wake_or_pace(item.shape);
     // ELECTRIC_MAX_SHAPE_LOG_SIZE: once its clients have the changes, a shape whose log grew past
     // the limit starts over from a new snapshot (its clients refetch, 409).
     if (config_.ops.max_shape_log_bytes)

@@ -75,6 +75,14 @@ public:
     // Called on the loop after each round that moved the durable position (the stream reports
     // it to the server); nullptr: none.
     void set_durable_observer(std::function<void()> observer) { durable_observer_ = std::move(observer); }
+    // Whether the stream is catching up (CatchUpDetector; false again once the stream is quiet
+    // for a moment). While it is, the long-polls a round's changes would
+    // wake are woken together every kCatchUpWakeInterval instead: a backlog of one-row
+    // transactions reaches a live client in a few larger responses, not one response per
+    // change, each of which costs the service a response out and a request in. Caught up again,
+    // the paced ones are woken at once.
+    void set_catching_up(bool behind);
+    bool catching_up() const { return catching_up_; }
     // Idle position (a keepalive's WAL end): may be confirmed when nothing is in flight.
     void on_idle_position(uint64_t wal_end);
     uint64_t confirmable_lsn() const;
@@ -128,6 +136,10 @@ private:
     void serve_subset(const ShapePtr &shape, const ShapeRequest &request, Responder respond);
     void wait(const ShapePtr &shape, const ShapeRequest &request, Responder respond, bool for_data);
     void wake(const ShapePtr &shape);
+    // After a round: wake, or while catching up, wake at the next pace tick.
+    void wake_or_pace(const ShapePtr &shape);
+    void pace(const ShapePtr &shape);  // its waiters woken at the next pace tick
+    void wake_paced();
     // Long-poll timeouts: one timer per shape for its first waiter's deadline (a timer per
     // request was set up and cancelled a thousand times for each change to a shared shape).
     void arm_wait_timer(const ShapePtr &shape, std::chrono::steady_clock::time_point at);
@@ -178,6 +190,13 @@ private:
     bool in_transaction_ = false;
     std::function<void(const StreamMessage &)> observer_;
     bool draining_ = false;  // SIGTERM: no request is held any more
+
+    // Catch-up pacing (set_catching_up).
+    static constexpr std::chrono::milliseconds kCatchUpWakeInterval{200};
+    bool catching_up_ = false;
+    std::vector<ShapePtr> paced_;
+    boost::asio::steady_timer pace_timer_{io_};
+    bool pace_armed_ = false;
 };
 
 }  // namespace es::sync
