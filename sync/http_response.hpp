@@ -6,6 +6,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -31,7 +32,34 @@ struct Response {
     static Response sharing(std::shared_ptr<const Response> prepared);
 };
 
-using Responder = std::function<void(Response)>;
+// How a request is answered, and whether its client is still there to be answered: the HTTP
+// session sets client_gone when the connection of a held request closes, so that the shapes and
+// users' holds skip it instead of building and writing a response nobody reads (after a crowd
+// of clients left, the next change would otherwise be answered to every one of them).
+class Responder {
+public:
+    Responder() = default;
+    template <typename F, typename = std::enable_if_t<!std::is_same_v<std::decay_t<F>, Responder> &&
+                                                      std::is_invocable_v<F &, Response>>>
+    Responder(F fn) : fn_(std::move(fn))
+    {
+    }
+    Responder(std::function<void(Response)> fn, std::shared_ptr<const bool> gone)
+        : fn_(std::move(fn)), gone_(std::move(gone))
+    {
+    }
+
+    void operator()(Response r) const { fn_(std::move(r)); }
+    explicit operator bool() const { return static_cast<bool>(fn_); }
+    bool client_gone() const { return gone_ && *gone_; }
+    // Another way of answering the same client (a wrapper that adds to the response): it still
+    // knows whether the client left.
+    Responder then(std::function<void(Response)> fn) const { return Responder(std::move(fn), gone_); }
+
+private:
+    std::function<void(Response)> fn_;
+    std::shared_ptr<const bool> gone_;
+};
 
 // A 4xx/5xx with a JSON body and the cache headers Electric gives errors.
 Response json_error(unsigned status, const std::string &body);

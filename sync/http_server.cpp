@@ -9,6 +9,9 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <sys/socket.h>
+
+#include <cerrno>
 #include <chrono>
 #include <cstring>
 
@@ -100,6 +103,7 @@ private:
         }
         record_ = {"", "", "", std::chrono::steady_clock::now(), ""};
         busy_ = true;
+        answered_ = false;
         if (ec) {
             record_.id = request_id_for({});
             // Junk or oversized headers: answer 400 and close, as far as the socket allows.
@@ -128,7 +132,11 @@ private:
         std::string origin(request_[http::field::origin]);
         bool shape_path = path == "/v1/shape";
         std::string if_none_match(request_[http::field::if_none_match]);
-        auto reply = [self = shared_from_this(), method, origin, shape_path, if_none_match](Response r) {
+        auto gone = std::make_shared<bool>(false);
+        client_gone_ = gone;
+        auto answer = [self = shared_from_this(), gone, method, origin, shape_path, if_none_match](Response r) {
+            if (*gone)
+                return;  // the connection closed while the request was held (watch_client)
             if (r.status == 200 && !if_none_match.empty()) {
                 bool matches = false;
                 for (const auto &[name, value] : r.content().headers)
@@ -143,6 +151,7 @@ private:
                 self->send(std::move(r), method, origin, shape_path);
             });
         };
+        Responder reply(std::move(answer), gone);
         if (method == http::verb::options) {
             Response r;
             r.status = 204;
@@ -264,18 +273,45 @@ private:
                       [self = shared_from_this()]() { return std::move(self->stream_); });
             return;
         }
-        if (user) {
+        if (user)
             access_.authorize(*parsed.request, *user, std::move(reply),
                               [this, self = shared_from_this()](const ShapeRequest &request, Responder respond) {
                                   shapes_.handle_get(request, std::move(respond));
                               });
-            return;
-        }
-        shapes_.handle_get(*parsed.request, std::move(reply));
+        else
+            shapes_.handle_get(*parsed.request, std::move(reply));
+        if (live_ && !answered_)
+            watch_client();
+    }
+
+    // A held long-poll whose client closes the connection (a tab closed, a crowd of clients
+    // gone at once): the socket turns readable at its end. Noticed here, the request ends at
+    // once, logged with status 499 (nginx's "client closed request"), its place among the
+    // concurrent requests freed, and the shapes skip it (Responder::client_gone) instead of
+    // answering it at the next change or at its timeout.
+    void watch_client()
+    {
+        stream_.socket().async_wait(
+            tcp::socket::wait_read, [self = shared_from_this(), gone = client_gone_](beast::error_code ec) {
+                if (ec || *gone || self->client_gone_ != gone || self->answered_)
+                    return;  // answered meanwhile: a later request has a wait of its own
+                char byte;
+                ssize_t n = ::recv(self->stream_.socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+                if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+                    self->watch_client();
+                    return;
+                }
+                if (n > 0)
+                    return;  // the next request, sent before this one's answer: read after it
+                *gone = true;
+                self->finished(499, 0);
+                self->close();
+            });
     }
 
     void send(Response response, http::verb method, const std::string &origin, bool shape_path = false)
     {
+        answered_ = true;
         const Response &r = response.content();
         record_.handle.clear();
         for (const auto &[name, value] : r.headers)
@@ -372,6 +408,8 @@ private:
     bool busy_ = false;      // between a request read and its response written
     bool draining_ = false;  // SIGTERM: close after the response in progress
     bool live_ = false;
+    bool answered_ = false;  // the request being handled has its response (send)
+    std::shared_ptr<bool> client_gone_;  // the request's Responder flag (watch_client)
     RequestRecord record_;
     std::shared_ptr<void> admission_;  // this request's place among the concurrent ones
     const Config &config_;

@@ -298,8 +298,10 @@ void ReplicationStream::on_readable()
     if (!more && shapes_.catching_up()) {
         quiet_timer_.expires_after(kQuietForCaughtUp);
         quiet_timer_.async_wait([this, reads = reads_](const boost::system::error_code &ec) {
-            if (!ec && !stopped_ && reads_ == reads)
+            if (!ec && !stopped_ && reads_ == reads) {
+                catch_up_.caught_up();
                 shapes_.set_catching_up(false);
+            }
         });
     }
     if (more)  // libpq still holds messages: the socket may never become readable for them

@@ -596,6 +596,10 @@ Response Shapes::shape_response(const ShapePtr &shape, const ShapeRequest &reque
 
 void Shapes::wait(const ShapePtr &shape, const ShapeRequest &request, Responder respond, bool for_data)
 {
+    // Those whose clients left, at the front of the line, go now rather than at their timeout.
+    while (!shape->waiters.empty() &&
+           (shape->waiters.front()->done || shape->waiters.front()->respond.client_gone()))
+        shape->waiters.pop_front();
     auto waiter = std::make_shared<Waiter>();
     waiter->request = request;
     waiter->respond = std::move(respond);
@@ -633,7 +637,7 @@ void Shapes::expire_waiters(const ShapePtr &shape)
     std::vector<std::shared_ptr<Waiter>> expired;
     for (auto it = shape->waiters.begin(); it != shape->waiters.end();) {
         const auto &waiter = *it;
-        if (waiter->done) {
+        if (waiter->done || waiter->respond.client_gone()) {
             it = shape->waiters.erase(it);
         } else if (!waiter->deadline) {
             ++it;
@@ -666,7 +670,7 @@ void Shapes::wake(const ShapePtr &shape)
     shape->waiters.clear();
     WakeBatch batch;
     for (auto &waiter : waiters) {
-        if (waiter->done)
+        if (waiter->done || waiter->respond.client_gone())
             continue;
         waiter->done = true;
         serve(shape, waiter->request, std::move(waiter->respond), &batch);

@@ -75,8 +75,8 @@ public:
     // Called on the loop after each round that moved the durable position (the stream reports
     // it to the server); nullptr: none.
     void set_durable_observer(std::function<void()> observer) { durable_observer_ = std::move(observer); }
-    // Whether the stream is catching up (CatchUpDetector; false again once the stream is quiet
-    // for a moment). While it is, the long-polls a round's changes would
+    // Whether the stream is catching up (CatchUpDetector: behind by more than 500 ms, until
+    // within 50 ms again or the stream is quiet for a moment). While it is, the long-polls a round's changes would
     // wake are woken together every kCatchUpWakeInterval instead: a backlog of one-row
     // transactions reaches a live client in a few larger responses, not one response per
     // change, each of which costs the service a response out and a request in. Caught up again,

@@ -352,6 +352,7 @@ struct UserAccess::Impl : std::enable_shared_from_this<UserAccess::Impl> {
         hold->question = q;
         hold->handle = request.handle;
         hold->depends_on = answer.depends_on;
+        Responder client = respond;  // knows whether the client left (Responder::then below)
         hold->respond = std::move(respond);
         holds.push_back(hold);
         if (q.user.exp) {
@@ -367,7 +368,7 @@ struct UserAccess::Impl : std::enable_shared_from_this<UserAccess::Impl> {
             });
         }
         std::weak_ptr<Impl> weak = shared_from_this();
-        serve(request, [weak, hold](Response r) {
+        serve(request, client.then([weak, hold](Response r) {
             auto self = weak.lock();
             if (!self || hold->done)
                 return;
@@ -376,7 +377,7 @@ struct UserAccess::Impl : std::enable_shared_from_this<UserAccess::Impl> {
                 return;
             }
             self->finish(hold, std::move(r));
-        });
+        }));
     }
 
     void finish(const HoldPtr &hold, Response r)

@@ -24,7 +24,7 @@ bool CatchUpDetector::observe(int64_t now_us, int64_t commit_us)
     int64_t floor = have_current_ && have_previous_ ? std::min(current_min_, previous_min_)
                     : have_current_                 ? current_min_
                                                     : previous_min_;
-    behind_ = have_floor && lag - floor > behind_us_;
+    behind_ = have_floor && lag - floor > (behind_ ? leave_us_ : enter_us_);
     current_min_ = have_current_ ? std::min(current_min_, lag) : lag;
     have_current_ = true;
     return behind_;

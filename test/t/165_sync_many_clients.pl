@@ -2,6 +2,9 @@
 # - started under a low soft limit of open files (ulimit -Sn 256, the hard limit untouched), it
 #   raises its soft limit to the hard one, and so holds 400 long-polls at once (more sockets than
 #   the old soft limit allowed), every one of which gets the change written while they wait;
+# - 400 long-polls of which 399 clients then close their connections: each is noticed at once
+#   (status 499 in the request log, no longer counted as a held live request), and the next
+#   change is answered to the one client left only;
 # - out of descriptors (a hard limit of 40 and 60 connections), it waits for one to be freed
 #   instead of spinning a core on accept, and accepts again once connections end;
 # - the first requests for two shapes of one table, arriving together, both get their shape. Each
@@ -18,6 +21,7 @@ use JSON::PP;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use Time::HiRes qw(time usleep);
 use ElectricShapesTest;
 use SyncServiceTest;
 
@@ -86,6 +90,34 @@ my $good = grep { m{\AHTTP/1\.1 200 } && /"operation":"insert"/ && /"id":"1000"/
 is($good, 400, 'every one of 400 long-polls held at once gets the change')
   or diag('first other answer: ' . ((grep { !m{\AHTTP/1\.1 200 } } @answers)[0] // 'none') . "\nservice log:\n"
     . service_log($service));
+
+# 400 long-polls again, then 399 of their clients close their connections: the service notices
+# each at once (logged with status 499, no longer counted as held) and the next change is
+# answered to the one left, not to 400 sockets of which 399 are closed.
+my ($offset) = $answers[0] =~ /^electric-offset: (\S+)\r$/mi;
+like($offset, qr/^\d+_\d+$/, 'the offset after the change');
+my @crowd = send_requests(("/v1/shape?table=items&offset=$offset&handle=$handle&live=true") x 400);
+sub live_requests
+{
+    my ($m) = $http->get("$service->{base}/metrics")->{content} =~ /^electric_shapes_sync_live_requests (\d+)$/m;
+    return $m // -1;
+}
+my $deadline = time + 10;
+usleep(100_000) while live_requests() != 400 && time < $deadline;
+is(live_requests(), 400, 'the service holds the 400 long-polls');
+my $before = scalar(() = service_log($service) =~ /"status":499/g);
+close $_ for @crowd[1 .. 399];
+$deadline = time + 10;
+usleep(100_000) while live_requests() != 1 && time < $deadline;
+is(live_requests(), 1, 'once 399 clients closed their connections, one long-poll is held');
+is(scalar(() = service_log($service) =~ /"message":"request"[^\n]*"status":499/g) - $before, 399,
+    'the 399 requests are logged as ended by their clients (499)');
+my $answered = scalar(() = service_log($service) =~ m{"path":"/v1/shape","status":200}g);
+$node->safe_psql('postgres', "INSERT INTO items VALUES (1001, 1, 'for the one left')");
+my ($last) = read_all(30, $crowd[0]);
+like($last, qr/"val":"for the one left"/, 'the client left gets the change');
+is(scalar(() = service_log($service) =~ m{"path":"/v1/shape","status":200}g) - $answered, 1,
+    'and is the only one answered');
 
 # Out of descriptors: a second service (its own slot) whose hard limit is 40 gets 60 connections
 # at once. It

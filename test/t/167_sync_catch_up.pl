@@ -1,5 +1,5 @@
 # electric-shapes-sync catching up on a backlog: while the stream's transactions reach the service
-# well after they were committed, the live long-polls their changes wake are woken together every
+# well after they were committed (over 500 ms later than usual), the live long-polls their changes wake are woken together every
 # 200 ms instead of once per change, so a backlog of one-row transactions reaches each client in
 # a few larger responses (each response costs the service a response out and a request in).
 # - live, caught up: every change reaches its client in a response of its own;
@@ -71,7 +71,7 @@ BEGIN
     COMMIT;
   END LOOP;
 END \$\$});
-usleep(300_000);    # every transaction of the backlog well over the lag that counts as behind
+usleep(600_000);    # every transaction of the backlog over the lag that counts as behind (500 ms)
 my $continued = time;
 kill 'CONT', $service->{pid};
 my $total = 10010;

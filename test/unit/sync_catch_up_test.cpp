@@ -1,7 +1,8 @@
 // Unit test of the catch-up detection that paces live responses while the stream is behind: a
 // lag counts relative to the smallest recent one, so an offset between the server's and the
-// service's clocks changes nothing; a backlog is behind until its lag is back near that floor;
-// a service that has seen no small lag yet paces nothing.
+// service's clocks changes nothing; the stream is behind once a commit is more than 500 ms later
+// than that floor and stays so until one is within 50 ms of it or the stream pauses; a service
+// that has seen no small lag yet paces nothing.
 #include "sync/pure/catch_up.hpp"
 
 #include <gtest/gtest.h>
@@ -33,8 +34,9 @@ TEST(SyncCatchUp, LiveStreamIsNotBehindWhateverTheClockOffset)
     for (int64_t skew : {int64_t(0), 3 * kSecond, -3 * kSecond, 50 * kMs}) {
         CatchUpDetector d;
         EXPECT_FALSE(live(d, kStart, 500, 2 * kMs, skew)) << skew;
-        // Jitter below the threshold is still on time.
-        EXPECT_FALSE(d.observe(kStart + 6 * kSecond + 90 * kMs + skew, kStart + 6 * kSecond)) << skew;
+        // A commit late by less than the threshold (a busy walsender) is not a backlog.
+        EXPECT_FALSE(d.observe(kStart + 6 * kSecond + 400 * kMs + skew, kStart + 6 * kSecond)) << skew;
+        EXPECT_FALSE(d.observe(kStart + 6 * kSecond + 502 * kMs + skew, kStart + 6 * kSecond + 100 * kMs)) << skew;
     }
 }
 
@@ -43,7 +45,8 @@ TEST(SyncCatchUp, BacklogIsBehindUntilItsLagIsBackNearTheFloor)
     for (int64_t skew : {int64_t(0), 3 * kSecond, -3 * kSecond}) {
         CatchUpDetector d;
         live(d, kStart, 100, 1 * kMs, skew);
-        // Stopped for 5 s: 500 commits made meanwhile, read from t = 6 s, 1 ms apart.
+        // Stopped for 5 s: 500 commits made meanwhile, read from t = 6 s, 1 ms apart; the
+        // last ones are younger than the threshold to enter, but still behind.
         int64_t resumed = kStart + 6 * kSecond;
         int behind = 0;
         for (int i = 0; i < 500; i++) {
@@ -51,14 +54,27 @@ TEST(SyncCatchUp, BacklogIsBehindUntilItsLagIsBackNearTheFloor)
             behind += d.observe(resumed + i * kMs + skew, commit);
         }
         EXPECT_EQ(behind, 500) << skew;
-        // Then commits that arrive 102 ms, 101 ms and 2 ms late: the first still behind (101 ms
-        // over the floor of 1 ms), the others caught up.
         int64_t t = resumed + kSecond;
-        EXPECT_TRUE(d.observe(t + 102 * kMs + skew, t));
-        EXPECT_FALSE(d.observe(t + 10 * kMs + 101 * kMs + skew, t + 10 * kMs));
-        EXPECT_FALSE(d.observe(t + 20 * kMs + 2 * kMs + skew, t + 20 * kMs));
+        EXPECT_TRUE(d.observe(t + 120 * kMs + skew, t)) << skew;
+        EXPECT_TRUE(d.observe(t + 10 * kMs + 52 * kMs + skew, t + 10 * kMs)) << skew;
+        // Within 50 ms of the floor (1 ms): caught up.
+        EXPECT_FALSE(d.observe(t + 20 * kMs + 51 * kMs + skew, t + 20 * kMs)) << skew;
         EXPECT_FALSE(d.behind());
+        // Not behind again until a commit is more than 500 ms late.
+        EXPECT_FALSE(d.observe(t + 30 * kMs + 300 * kMs + skew, t + 30 * kMs)) << skew;
+        EXPECT_TRUE(d.observe(t + 40 * kMs + 502 * kMs + skew, t + 40 * kMs)) << skew;
     }
+}
+
+TEST(SyncCatchUp, APauseOfTheStreamEndsIt)
+{
+    CatchUpDetector d;
+    live(d, kStart, 10, 1 * kMs, 0);
+    EXPECT_TRUE(d.observe(kStart + 10 * kSecond, kStart + 5 * kSecond));
+    d.caught_up();
+    EXPECT_FALSE(d.behind());
+    // The next commit 300 ms late: below the threshold to enter again.
+    EXPECT_FALSE(d.observe(kStart + 11 * kSecond + 300 * kMs, kStart + 11 * kSecond));
 }
 
 TEST(SyncCatchUp, StartedOnABacklogPacesNothingUntilItHasAFloor)
@@ -71,16 +87,16 @@ TEST(SyncCatchUp, StartedOnABacklogPacesNothingUntilItHasAFloor)
 
 TEST(SyncCatchUp, TheFloorIsForgottenAfterTwoWindows)
 {
-    CatchUpDetector d(100 * kMs, 30 * kSecond);
+    CatchUpDetector d(500 * kMs, 50 * kMs, 30 * kSecond);
     live(d, kStart, 10, 1 * kMs, 0);
-    // 29 s later (the next window at most): still remembered, a 500 ms lag is behind.
-    EXPECT_TRUE(d.observe(kStart + 29 * kSecond + 500 * kMs, kStart + 29 * kSecond));
+    // 29 s later (the next window at most): still remembered, a 2 s lag is behind.
+    EXPECT_TRUE(d.observe(kStart + 29 * kSecond + 2 * kSecond, kStart + 29 * kSecond));
     // 70 s after the live commits, two windows on: the floor is this commit's own lag.
-    CatchUpDetector e(100 * kMs, 30 * kSecond);
+    CatchUpDetector e(500 * kMs, 50 * kMs, 30 * kSecond);
     live(e, kStart, 10, 1 * kMs, 0);
-    EXPECT_FALSE(e.observe(kStart + 70 * kSecond + 500 * kMs, kStart + 70 * kSecond));
-    EXPECT_FALSE(e.observe(kStart + 70 * kSecond + 510 * kMs, kStart + 70 * kSecond + 10 * kMs));
-    EXPECT_TRUE(e.observe(kStart + 70 * kSecond + 720 * kMs, kStart + 70 * kSecond + 20 * kMs));
+    EXPECT_FALSE(e.observe(kStart + 70 * kSecond + 2 * kSecond, kStart + 70 * kSecond));
+    EXPECT_FALSE(e.observe(kStart + 70 * kSecond + 2010 * kMs, kStart + 70 * kSecond + 10 * kMs));
+    EXPECT_TRUE(e.observe(kStart + 70 * kSecond + 2530 * kMs, kStart + 70 * kSecond + 20 * kMs));
 }
 
 TEST(SyncCatchUp, CommitsWithoutATimeChangeNothing)
