@@ -270,7 +270,11 @@ private:
                                {"access-control-expose-headers", kExposedHeaders},
                                {"electric-server", "electric-shapes-sync"}};
             serve_sse(shapes_, config_, *parsed.request, std::move(cors), std::move(reply),
-                      [self = shared_from_this()]() { return std::move(self->stream_); });
+                      [self = shared_from_this()]() { return std::move(self->stream_); },
+                      [record = record_](unsigned status, const std::string &handle) mutable {
+                          record.handle = handle;
+                          request_finished(record, status);
+                      });
             return;
         }
         if (user)

@@ -51,9 +51,10 @@ std::string chunk(const std::string &data)
 
 class SseStream : public std::enable_shared_from_this<SseStream> {
 public:
-    SseStream(beast::tcp_stream stream, Shapes &shapes, const Config &config, ShapeRequest request)
+    SseStream(beast::tcp_stream stream, Shapes &shapes, const Config &config, ShapeRequest request,
+              SseFinished finished)
         : stream_(std::move(stream)), shapes_(shapes), config_(config), request_(std::move(request)),
-          timeout_(stream_.get_executor()), keepalive_(stream_.get_executor())
+          finished_(std::move(finished)), timeout_(stream_.get_executor()), keepalive_(stream_.get_executor())
     {
     }
 
@@ -64,8 +65,10 @@ public:
         head.set(http::field::cache_control,
                  "public, max-age=" + std::to_string(std::max<uint32_t>(1, config_.sse_timeout_ms / 1000 - 1)));
         head.keep_alive(true);
-        if (const std::string *handle = header(first, "electric-handle"))
+        if (const std::string *handle = header(first, "electric-handle")) {
             head.set("electric-handle", *handle);
+            handle_ = *handle;
+        }
         // Where the client stands before the first frame: if the stream breaks before an
         // up-to-date, it resumes from here.
         head.set("electric-offset", request_.offset.str());
@@ -133,9 +136,15 @@ private:
     {
         if (ending_)
             return;
-        shapes_.handle_get(request_, [self = shared_from_this()](Response r) {
-            asio::dispatch(self->stream_.get_executor(), [self, r = std::move(r)]() { self->take_batch(r); });
-        });
+        // Its long-poll knows when the stream closed (Responder::client_gone): a change after
+        // that does not answer it.
+        shapes_.handle_get(request_, Responder(
+                                         [self = shared_from_this()](Response r) {
+                                             asio::dispatch(self->stream_.get_executor(), [self, r = std::move(r)]() {
+                                                 self->take_batch(r);
+                                             });
+                                         },
+                                         closed_flag_));
     }
 
     void schedule_keepalive(std::chrono::milliseconds after)
@@ -219,7 +228,10 @@ private:
         if (closed_)
             return;
         closed_ = true;
+        *closed_flag_ = true;
         ending_ = true;
+        if (finished_)
+            finished_(200, handle_);
         timeout_.cancel();
         keepalive_.cancel();
         // The queue stays: a write in progress still refers to its front until it completes
@@ -233,6 +245,9 @@ private:
     Shapes &shapes_;
     const Config &config_;
     ShapeRequest request_;
+    SseFinished finished_;
+    std::string handle_;
+    std::shared_ptr<bool> closed_flag_ = std::make_shared<bool>(false);  // closed_, for its long-polls
     asio::steady_timer timeout_, keepalive_;
     std::deque<std::string> queue_;
     std::array<char, 512> sink_{};
@@ -243,18 +258,19 @@ private:
 }  // namespace
 
 void serve_sse(Shapes &shapes, const Config &config, const ShapeRequest &request, HeaderList extra_headers,
-               Responder reply, std::function<beast::tcp_stream()> take_stream)
+               Responder reply, std::function<beast::tcp_stream()> take_stream, SseFinished finished)
 {
     // The catch-up answers at once: what the client lacks, or nothing when it is at the end.
     ShapeRequest catch_up = request;
     catch_up.live = false;
     shapes.handle_get(catch_up, [&shapes, &config, request, extra_headers = std::move(extra_headers),
-                                 reply = std::move(reply), take_stream = std::move(take_stream)](Response r) mutable {
+                                 reply = std::move(reply), take_stream = std::move(take_stream),
+                                 finished = std::move(finished)](Response r) mutable {
         if (r.status != 200) {
             reply(std::move(r));
             return;
         }
-        auto sse = std::make_shared<SseStream>(take_stream(), shapes, config, request);
+        auto sse = std::make_shared<SseStream>(take_stream(), shapes, config, request, std::move(finished));
         sse->start(r, extra_headers);
     });
 }

@@ -30,11 +30,16 @@ class Shapes;
 
 using HeaderList = std::vector<std::pair<std::string, std::string>>;
 
+// Called once when an SSE stream ends (its timeout, a rotation, the client gone), with the
+// status it was answered with and the shape's handle: the request is logged then, with the
+// stream's whole duration.
+using SseFinished = std::function<void(unsigned status, const std::string &handle)>;
+
 // Serves request (live and live_sse). Its first answer is a catch-up of the same request: a
 // response other than 200 (409, 400, 503) goes to reply like any response. Otherwise
 // take_stream hands over the connection, which gets the headers (with extra_headers: CORS) and
-// the events, and is closed when the stream ends.
+// the events, and is closed when the stream ends; then finished is called.
 void serve_sse(Shapes &shapes, const Config &config, const ShapeRequest &request, HeaderList extra_headers,
-               Responder reply, std::function<boost::beast::tcp_stream()> take_stream);
+               Responder reply, std::function<boost::beast::tcp_stream()> take_stream, SseFinished finished);
 
 }  // namespace es::sync

@@ -4,7 +4,8 @@
 # client reconnects) or at once when the shape rotates (the client's next request gets the 409).
 # Clients with SSE follow two shapes while a writer runs, across stream ends and a TRUNCATE, and
 # equal the query each time. The up-to-date of a stream names a position the client resumes from
-# ("<lsn>_0") without getting the last transaction's messages again.
+# ("<lsn>_0") without getting the last transaction's messages again. A stream's request is logged
+# when the stream ends, with its duration.
 use strict;
 use warnings;
 use HTTP::Tiny;
@@ -78,9 +79,10 @@ my $offset = $caught->{headers}{'electric-offset'};
 # Opens an SSE request; returns { socket, raw, head, t0 }.
 sub open_sse
 {
-    my ($query) = @_;
+    my ($query, $request_id) = @_;
     my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $service->{port}) or die $!;
-    print $s "GET /v1/shape?$query HTTP/1.1\r\nHost: localhost\r\nAccept: text/event-stream\r\n\r\n";
+    my $id = $request_id ? "x-request-id: $request_id\r\n" : '';
+    print $s "GET /v1/shape?$query HTTP/1.1\r\nHost: localhost\r\nAccept: text/event-stream\r\n$id\r\n";
     return { socket => $s, raw => '', t0 => time };
 }
 # Reads until the raw response matches $re or $seconds pass; returns whether it matched. eof
@@ -115,7 +117,7 @@ sub body_of
 }
 sub frames { return map { decode_json($_) } (body_of($_[0]) =~ /^data: (.*)$/mg); }
 
-my $c = open_sse("table=items&handle=$handle&offset=$offset&live=true&cursor=&live_sse=true");
+my $c = open_sse("table=items&handle=$handle&offset=$offset&live=true&cursor=&live_sse=true", 'sse-stream-1');
 ok(read_until($c, qr/\r\n\r\n/, 5), 'the SSE response starts at once, with nothing new to send');
 my ($head) = split /\r\n\r\n/, $c->{raw};
 like($head, qr{^HTTP/1\.1 200 }, 'status 200');
@@ -150,6 +152,18 @@ ok(read_until($c, qr/\r\n0\r\n\r\n$/, 5), 'the stream ends with the last chunk a
 my $lasted = time - $c->{t0};
 ok($lasted > 2 && $lasted < 4.5, "after about 2.5 s ($lasted)");
 close $c->{socket};
+# The request is logged once its stream has ended, with the stream's duration.
+my $line;
+my $deadline = time + 5;
+until ($line || time > $deadline) {
+    ($line) = service_log($service) =~ /^(\{[^\n]*"message":"request","request_id":"sse-stream-1"[^\n]*)$/m;
+    usleep(100_000) unless $line;
+}
+ok($line, 'the SSE request has its request line') or diag(service_log($service));
+my $logged = $line ? decode_json($line) : {};
+is_deeply([ @$logged{qw(method path status shape_handle)} ], [ 'GET', '/v1/shape', 200, $handle ],
+    'status 200 and the shape\'s handle');
+cmp_ok($logged->{duration_ms} // 0, '>', 2000, 'with the stream\'s duration');
 
 # A rotation ends the stream at once; the next request with the handle gets the 409.
 my $now = $http->get("$base?table=items&offset=now");
