@@ -50,7 +50,6 @@ public:
     }
 
     void operator()(Response r) const { fn_(std::move(r)); }
-    explicit operator bool() const { return static_cast<bool>(fn_); }
     bool client_gone() const { return gone_ && *gone_; }
     // Another way of answering the same client (a wrapper that adds to the response): it still
     // knows whether the client left.

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "electric_shapes/pure/prometheus_text.hpp"
+#include "sync/pure/commit_time.hpp"
 
 namespace es::sync::metrics {
 
@@ -41,12 +42,6 @@ State &state()
     return *s;
 }
 
-int64_t unix_micros()
-{
-    return std::chrono::duration_cast<std::chrono::microseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
 
 }  // namespace
 
@@ -68,7 +63,7 @@ void commit_seen(uint64_t commit_lsn, int64_t commit_unix_us)
     if (s.commit_times.size() > kCommitsKept)
         s.commit_times.erase(s.commit_times.begin());
     s.last_commit_us = commit_unix_us;
-    s.last_commit_received_us = unix_micros();
+    s.last_commit_received_us = unix_now_us();
 }
 
 int64_t commit_time_of(uint64_t commit_lsn)
@@ -83,7 +78,7 @@ void response_written(int64_t commit_unix_us)
     if (commit_unix_us <= 0)
         return;
     State &s = state();
-    double seconds = static_cast<double>(std::max<int64_t>(0, unix_micros() - commit_unix_us)) / 1e6;
+    double seconds = static_cast<double>(std::max<int64_t>(0, unix_now_us() - commit_unix_us)) / 1e6;
     for (size_t i = 0; i < kLatencyBounds.size(); i++)
         if (seconds <= kLatencyBounds[i])
             s.latency_buckets[i]++;

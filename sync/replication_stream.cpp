@@ -11,6 +11,7 @@
 
 #include "sync/log.hpp"
 #include "sync/metrics.hpp"
+#include "sync/pure/commit_time.hpp"
 #include "sync/pure/stream_message.hpp"
 #include "sync/shapes.hpp"
 #include "sync/startup_checks.hpp"
@@ -37,12 +38,6 @@ void write_u64(char *p, uint64_t v)
         p[i] = static_cast<char>(v & 0xFF);
         v >>= 8;
     }
-}
-
-int64_t unix_now_us()
-{
-    return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
-        .count();
 }
 
 int64_t now_postgres_micros()

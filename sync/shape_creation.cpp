@@ -284,12 +284,12 @@ CreationResult create_shape_with_snapshot(ConnectionPool &connections, const std
             for (int attempt = 1;; attempt++) {
                 try {
                     (*conn)->exec("SELECT electric_shapes.create_shape($1, $2::pg_catalog.oid::pg_catalog.regclass, "
-                               "$3, $4::pg_catalog.text[], $5)",
-                               {name, oid, definition.where,
-                                definition.columns
-                                    ? std::optional<std::string>(text_array_literal(*definition.columns))
-                                    : std::nullopt,
-                                definition.replica});
+                                  "$3, $4::pg_catalog.text[], $5)",
+                                  {name, oid, definition.where,
+                                   definition.columns
+                                       ? std::optional<std::string>(text_array_literal(*definition.columns))
+                                       : std::nullopt,
+                                   definition.replica});
                     created = true;
                     break;
                 } catch (const PgError &e) {

@@ -18,6 +18,7 @@
 #include "sync/log.hpp"
 #include "sync/metrics.hpp"
 #include "sync/pg_connection.hpp"
+#include "sync/pure/commit_time.hpp"
 #include "sync/pure/live_cursor.hpp"
 #include "sync/pure/sse.hpp"
 #include "sync/pure/where_params.hpp"
@@ -64,6 +65,8 @@ struct Shapes::Waiter {
     // waiting for its shape to be created.
     std::optional<std::chrono::steady_clock::time_point> deadline;
     bool done = false;
+    // Answered, or its client left (Responder::client_gone): nothing to do for it any more.
+    bool ended() const { return done || respond.client_gone(); }
 };
 
 namespace {
@@ -92,12 +95,6 @@ Response creation_failure_response(const CreationResult &failure)
     return invalid_request(failure.error_field, failure.error);
 }
 
-uint64_t unix_micros()
-{
-    return static_cast<uint64_t>(
-        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
-            .count());
-}
 
 uint32_t cursor_jitter()
 {
@@ -122,7 +119,7 @@ Shapes::~Shapes()
 
 std::string Shapes::new_handle(const std::string &key)
 {
-    uint64_t micros = unix_micros();
+    uint64_t micros = static_cast<uint64_t>(unix_now_us());
     if (micros <= last_handle_micros_)
         micros = last_handle_micros_ + 1;
     last_handle_micros_ = micros;
@@ -589,7 +586,7 @@ Response Shapes::shape_response(const ShapePtr &shape, const ShapeRequest &reque
     std::string etag =
         shape->handle + ":" + (request.offset_now ? std::string("now") : request.offset.str()) + ":" + offset.str();
     if (!has_data)
-        etag += ":" + std::to_string(unix_micros());  // a response with no change never revalidates
+        etag += ":" + std::to_string(unix_now_us());  // a response with no change never revalidates
     r.set("etag", "\"" + etag + "\"");
     return r;
 }
@@ -597,8 +594,7 @@ Response Shapes::shape_response(const ShapePtr &shape, const ShapeRequest &reque
 void Shapes::wait(const ShapePtr &shape, const ShapeRequest &request, Responder respond, bool for_data)
 {
     // Those whose clients left, at the front of the line, go now rather than at their timeout.
-    while (!shape->waiters.empty() &&
-           (shape->waiters.front()->done || shape->waiters.front()->respond.client_gone()))
+    while (!shape->waiters.empty() && shape->waiters.front()->ended())
         shape->waiters.pop_front();
     auto waiter = std::make_shared<Waiter>();
     waiter->request = request;
@@ -637,7 +633,7 @@ void Shapes::expire_waiters(const ShapePtr &shape)
     std::vector<std::shared_ptr<Waiter>> expired;
     for (auto it = shape->waiters.begin(); it != shape->waiters.end();) {
         const auto &waiter = *it;
-        if (waiter->done || waiter->respond.client_gone()) {
+        if (waiter->ended()) {
             it = shape->waiters.erase(it);
         } else if (!waiter->deadline) {
             ++it;
@@ -670,7 +666,7 @@ void Shapes::wake(const ShapePtr &shape)
     shape->waiters.clear();
     WakeBatch batch;
     for (auto &waiter : waiters) {
-        if (waiter->done || waiter->respond.client_gone())
+        if (waiter->ended())
             continue;
         waiter->done = true;
         serve(shape, waiter->request, std::move(waiter->respond), &batch);
@@ -691,9 +687,8 @@ void Shapes::pace(const ShapePtr &shape)
         return;
     shape->paced = true;
     paced_.push_back(shape);
-    if (pace_armed_)
-        return;
-    pace_armed_ = true;
+    if (paced_.size() > 1)
+        return;  // the timer is armed for the first one
     pace_timer_.expires_after(kCatchUpWakeInterval);
     pace_timer_.async_wait([this](const boost::system::error_code &ec) {
         if (!ec)
@@ -703,7 +698,6 @@ void Shapes::pace(const ShapePtr &shape)
 
 void Shapes::wake_paced()
 {
-    pace_armed_ = false;
     auto shapes = std::move(paced_);
     paced_.clear();
     for (auto &shape : shapes) {

@@ -194,9 +194,8 @@ private:
     // Catch-up pacing (set_catching_up).
     static constexpr std::chrono::milliseconds kCatchUpWakeInterval{200};
     bool catching_up_ = false;
-    std::vector<ShapePtr> paced_;
+    std::vector<ShapePtr> paced_;  // the timer is armed while it is not empty
     boost::asio::steady_timer pace_timer_{io_};
-    bool pace_armed_ = false;
 };
 
 }  // namespace es::sync

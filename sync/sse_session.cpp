@@ -144,7 +144,7 @@ private:
                                                  self->take_batch(r);
                                              });
                                          },
-                                         closed_flag_));
+                                         closed_));
     }
 
     void schedule_keepalive(std::chrono::milliseconds after)
@@ -179,7 +179,7 @@ private:
 
     void enqueue(std::string bytes)
     {
-        if (closed_)
+        if (*closed_)
             return;
         queue_.push_back(std::move(bytes));
         if (!writing_)
@@ -188,7 +188,7 @@ private:
 
     void write_next()
     {
-        if (queue_.empty() || closed_) {
+        if (queue_.empty() || *closed_) {
             writing_ = false;
             if (ending_) {
                 close();
@@ -225,10 +225,9 @@ private:
 
     void close()
     {
-        if (closed_)
+        if (*closed_)
             return;
-        closed_ = true;
-        *closed_flag_ = true;
+        *closed_ = true;
         ending_ = true;
         if (finished_)
             finished_(200, handle_);
@@ -247,12 +246,13 @@ private:
     ShapeRequest request_;
     SseFinished finished_;
     std::string handle_;
-    std::shared_ptr<bool> closed_flag_ = std::make_shared<bool>(false);  // closed_, for its long-polls
+    // Shared with its long-polls' Responders (client_gone).
+    std::shared_ptr<bool> closed_ = std::make_shared<bool>(false);
     asio::steady_timer timeout_, keepalive_;
     std::deque<std::string> queue_;
     std::array<char, 512> sink_{};
     std::chrono::steady_clock::time_point last_write_;
-    bool writing_ = false, ending_ = false, closed_ = false, poll_after_write_ = false;
+    bool writing_ = false, ending_ = false, poll_after_write_ = false;
 };
 
 }  // namespace

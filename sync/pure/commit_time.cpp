@@ -1,11 +1,18 @@
 // Reading a commit message's commit_time (see commit_time.hpp).
 #include "sync/pure/commit_time.hpp"
 
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
 
 namespace es::sync {
+
+int64_t unix_now_us()
+{
+    return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
 
 namespace {
 

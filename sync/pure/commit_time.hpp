@@ -12,4 +12,7 @@ namespace es::sync {
 // 0 when it is not that form (not measured rather than a wrong time).
 int64_t commit_time_unix_us(std::string_view text);
 
+// The service's clock in the same unit (Unix µs): what commit times are compared with.
+int64_t unix_now_us();
+
 }  // namespace es::sync
