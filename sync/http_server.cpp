@@ -11,6 +11,7 @@
 
 #include <sys/socket.h>
 
+#include <array>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -323,13 +324,24 @@ private:
                 record_.handle = value;
         if (draining_)
             keep_alive_ = false;
-        serialize(r, method, origin, shape_path);
+        // A large body (a snapshot chunk, a catch-up over a large transaction) is written from
+        // the response itself, after the headers, in one gathered write: copying megabytes into
+        // out_ cost a fresh buffer's page faults and a copy per response, more than the send.
+        bool body_apart = method != http::verb::head && r.body.size() > kKeptOutputBytes;
+        serialize(r, method, origin, shape_path, !body_apart);
+        unsigned status = r.status;
+        int64_t commit_us = r.commit_unix_us;
+        std::shared_ptr<const Response> body_owner;  // r is not used past here: it may be moved
+        if (body_apart)
+            body_owner = response.shared ? response.shared : std::make_shared<const Response>(std::move(response));
+        std::array<asio::const_buffer, 2> buffers = {
+            asio::buffer(out_), body_owner ? asio::buffer(body_owner->body) : asio::const_buffer()};
         stream_.expires_after(kIoTimeout);
-        asio::async_write(stream_, asio::buffer(out_),
-                          [self = shared_from_this(), status = r.status,
-                           commit_us = r.commit_unix_us](beast::error_code ec, size_t) {
+        asio::async_write(stream_, buffers,
+                          [self = shared_from_this(), status, commit_us,
+                           body_owner = std::move(body_owner)](beast::error_code ec, size_t) {
                               if (self->out_.capacity() > kKeptOutputBytes)
-                                  std::string().swap(self->out_);  // a snapshot chunk's megabytes
+                                  std::string().swap(self->out_);
                               self->finished(status, ec ? 0 : commit_us);
                               if (ec || !self->keep_alive_ || self->draining_) {
                                   self->close();
@@ -347,11 +359,12 @@ private:
     // each time). The same bytes as that serializer wrote: the shape's headers in their order,
     // then CORS and the service's own, then Content-Length (none for 204 and 304, which have no
     // body; a HEAD's says what a GET would carry).
-    void serialize(const Response &r, http::verb method, const std::string &origin, bool shape_path)
+    void serialize(const Response &r, http::verb method, const std::string &origin, bool shape_path,
+                   bool with_body)
     {
         std::string &out = out_;
         out.clear();
-        size_t size = r.body.size() + 512 + std::strlen(kExposedHeaders);
+        size_t size = (with_body ? r.body.size() : 0) + 512 + std::strlen(kExposedHeaders);
         for (const auto &[name, value] : r.headers)
             size += name.size() + value.size() + 4;
         out.reserve(size);
@@ -380,7 +393,7 @@ private:
         if (!bodiless)
             field("Content-Length", std::to_string(r.body.size()));
         out += "\r\n";
-        if (method != http::verb::head && !bodiless)
+        if (with_body && method != http::verb::head && !bodiless)
             out += r.body;
     }
 

@@ -206,6 +206,7 @@ Shapes::ShapePtr Shapes::start_shape(const ShapeDefinition &definition, const st
     shape->name = config_.shape_prefix() + shape->handle;
     shape->dir = shapes_dir_ + "/" + shape->handle;
     shape->hold_lsn = confirmable_lsn();
+    creating_.push_back(shape);
     by_key_[key] = shape;
     by_name_[shape->name] = shape;
     shape_event("created", shape->handle, request_id, cause, "\"definition\":" + definition.to_json());
@@ -934,9 +935,11 @@ void Shapes::on_idle_position(uint64_t wal_end)
 uint64_t Shapes::confirmable_lsn() const
 {
     uint64_t lsn = durable_lsn_;
-    for (const auto &[name, shape] : by_name_)
-        if (shape->state == Shape::State::Creating)
-            lsn = std::min(lsn, shape->hold_lsn);
+    creating_.erase(std::remove_if(creating_.begin(), creating_.end(),
+                                   [](const ShapePtr &shape) { return shape->state != Shape::State::Creating; }),
+                    creating_.end());
+    for (const ShapePtr &shape : creating_)
+        lsn = std::min(lsn, shape->hold_lsn);
     return lsn;
 }
 
