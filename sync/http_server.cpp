@@ -143,9 +143,13 @@ private:
                 for (const auto &[name, value] : r.content().headers)
                     matches |= name == "etag" && etag_matches(value, if_none_match);
                 if (matches) {
-                    r.own();
-                    r.status = 304;  // the other headers stay, the body goes
-                    r.body.clear();
+                    // The other headers stay, the body goes (not copied first: a snapshot
+                    // chunk's is megabytes, and a browser revalidates every chunk it has).
+                    Response not_modified;
+                    not_modified.status = 304;
+                    not_modified.headers = r.content().headers;
+                    not_modified.commit_unix_us = r.content().commit_unix_us;
+                    r = std::move(not_modified);
                 }
             }
             asio::dispatch(self->stream_.get_executor(), [self, r = std::move(r), method, origin, shape_path]() mutable {

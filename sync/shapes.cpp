@@ -55,6 +55,10 @@ struct Shapes::Shape {
     // While Creating: where the snapshot's chunks cut so far start (SnapshotProgress); those
     // followed by a cut are complete in the file and served before the shape is ready.
     std::vector<uint64_t> early_chunks;
+    // The snapshot chunk responses being written, by request offset and whether the shape was
+    // being created: every client that asks for a chunk meanwhile gets the same one
+    // (shared_chunk_response).
+    std::map<std::pair<std::string, bool>, std::weak_ptr<const Response>> chunk_responses;
     bool paced = false;  // in paced_: its waiters are woken at the next pace tick
 };
 
@@ -395,7 +399,7 @@ void Shapes::serve(const ShapePtr &shape, const ShapeRequest &request, Responder
         // the creation fail after all, the client's next request gets 409 and a new handle.
         if (early_chunk(shape, request)) {
             try {
-                respond(shape_response(shape, request));
+                respond(request.live ? shape_response(shape, request) : shared_chunk_response(shape, request));
             } catch (const std::exception &e) {
                 log::error("could not read shape snapshot", "\"handle\":" + log::quote(shape->handle) +
                                                                 ",\"error\":" + log::quote(e.what()));
@@ -441,6 +445,10 @@ void Shapes::serve(const ShapePtr &shape, const ShapeRequest &request, Responder
                     pace(shape);
                 return;
             }
+        }
+        if (!request.live && snapshot_chunk_request(shape, request)) {
+            respond(shared_chunk_response(shape, request));
+            return;
         }
         if (batch && request.live && !request.live_sse && !request.offset.before_all && !request.offset_now) {
             auto key = std::make_tuple(request.offset.tx, request.offset.op, request.cursor);
@@ -497,6 +505,26 @@ void Shapes::serve_subset(const ShapePtr &shape, const ShapeRequest &request, Re
             respond(std::move(r));
         });
     });
+}
+
+bool Shapes::snapshot_chunk_request(const ShapePtr &shape, const ShapeRequest &request)
+{
+    if (request.offset_now || request.subset)
+        return false;
+    if (request.offset.before_all)
+        return shape->definition.log != "changes_only";
+    return request.offset.tx == 0 && request.offset.op != LogOffset::kInf;
+}
+
+Response Shapes::shared_chunk_response(const ShapePtr &shape, const ShapeRequest &request) const
+{
+    auto key = std::make_pair(request.offset.str(), shape->state == Shape::State::Creating);
+    std::shared_ptr<const Response> response = shape->chunk_responses[key].lock();
+    if (!response) {
+        response = std::make_shared<const Response>(shape_response(shape, request));
+        shape->chunk_responses[key] = response;
+    }
+    return Response::sharing(std::move(response));
 }
 
 Response Shapes::shape_response(const ShapePtr &shape, const ShapeRequest &request, LogReads *reads) const

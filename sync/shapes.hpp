@@ -152,6 +152,13 @@ private:
     void remove_shape(ShapePtr shape, const std::string &cause, const std::string &request_id);
     void evict_least_recently_used();
     Response shape_response(const ShapePtr &shape, const ShapeRequest &request, LogReads *reads = nullptr) const;
+    // A request for a chunk of the shape's snapshot (offset -1 or 0_k): its response is the same
+    // for every client.
+    static bool snapshot_chunk_request(const ShapePtr &shape, const ShapeRequest &request);
+    // That response, shared with every request for the same chunk while one of them is still
+    // being written: a crowd of initial syncs (the waiters a new shape wakes when it is ready)
+    // holds one copy of a chunk of megabytes, not one each, and reads it from the file once.
+    Response shared_chunk_response(const ShapePtr &shape, const ShapeRequest &request) const;
     std::string new_handle(const std::string &key);
     void discard(const ShapePtr &shape);
 

@@ -12,6 +12,8 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use Time::HiRes qw(usleep);
+use IO::Select;
+use IO::Socket::INET;
 use ElectricShapesTest;
 use SyncServiceTest;
 
@@ -169,5 +171,41 @@ for my $res (@early) {
     last if $later_offset eq '0_inf';
 }
 is_deeply(\@same, [ (1) x scalar(@same) ], 'each chunk served early is the one a later client gets (' . scalar(@same) . ')');
+
+# A crowd of initial syncs of one large shape: every client that asks for a chunk while its
+# response is still being written gets that same response, so the service holds one copy of a
+# chunk of megabytes, not one per client (a thousand clients of a 10 MB chunk were 10 GB). 60
+# clients ask for the first 8 MB chunk at once and read none of it: the service's resident
+# memory grows by less than 6 copies, where 60 copies are 480 MB (what the kernel's socket
+# buffers take of each is at most 4 MB); then each reads the very chunk a single client gets.
+my $big_threshold = 8 * 1024 * 1024;
+$node->safe_psql('postgres', q{
+    CREATE TABLE crowd (id int PRIMARY KEY, val text);
+    INSERT INTO crowd SELECT i, repeat(md5(i::text), 5) FROM generate_series(1, 50000) i;
+});
+my $big = start_sync_service($node, storage => $node->basedir . '/sync_storage_big',
+    args => [ '--replication-stream-id', 'crowd', '--chunk-bytes-threshold', $big_threshold ]);
+ok(wait_healthy($big), 'a service with 8 MB chunks streams');
+my $crowd_url = "/v1/shape?table=crowd&offset=-1";
+my $alone = $http->get("http://127.0.0.1:$big->{port}$crowd_url");
+is($alone->{status}, 200, 'one client gets the first chunk');
+cmp_ok(length($alone->{content}), '>', $big_threshold - 4096, 'of about 8 MB');
+sub resident_kb { my ($pid) = @_; open my $f, '<', "/proc/$pid/status" or die $!; local $/; my ($kb) = <$f> =~ /^VmRSS:\s+(\d+)/m; return $kb; }
+my $before = resident_kb($big->{pid});
+my @crowd = map { IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $big->{port}) or die $! } 1 .. 60;
+print $_ "GET $crowd_url HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" for @crowd;
+my $answered = grep { IO::Select->new($_)->can_read(30) } @crowd;
+is($answered, 60, 'all 60 are being answered');
+usleep(300_000);
+my $grown_mb = (resident_kb($big->{pid}) - $before) / 1024;
+cmp_ok($grown_mb, '<', 48, 'the service holds the chunk for all of them about once (grew by ' . int($grown_mb) . ' MB)');
+my $same = 0;
+for my $socket (@crowd) {
+    my $response = do { local $/; <$socket> };
+    my ($head, $body) = split /\r\n\r\n/, $response, 2;
+    $same++ if $head =~ m{^HTTP/1.1 200 } && $body eq $alone->{content};
+    close $socket;
+}
+is($same, 60, 'and each then reads the chunk one client gets');
 
 done_testing();
