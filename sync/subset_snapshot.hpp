@@ -2,10 +2,12 @@
 // shape's rows, read on a worker thread in one REPEATABLE READ transaction that is always rolled
 // back. In it, electric_shapes.create_shape makes a shape of the shape's where AND the subset's
 // where (so the subset's where gets exactly the checks a shape's where gets, by PostgreSQL and the
-// plugin, and no client text is ever joined into the service's own SQL), shape_snapshot reads its
-// rows as the stream's messages with the snapshot they were read in, and the rows are ordered
-// (by the table's row type rebuilt from each message, so values order by their types), offset and
-// limited in SQL. The rollback leaves nothing behind, not even the shape.
+// plugin, before any SQL of the service's own uses it). With a limit, the rows are picked on the
+// table first (ordered, offset and limited by PostgreSQL, see pick_rows) and the shape narrowed to
+// their keys. shape_snapshot reads its rows as the stream's messages with the snapshot they were
+// read in, and the rows are ordered (by the table's row type rebuilt from each message, so values
+// order by their types), offset and limited in SQL. The rollback leaves nothing behind, not even
+// the shape.
 //
 // The snapshot's xmin/xmax/xip_list and database_lsn (the WAL insert position past every commit
 // the snapshot sees) go to the client, which skips a later change of a row the subset holds when

@@ -2,7 +2,8 @@
 # subset__offset, by GET or POST) on a changes_only shape, as Electric serves them: 200 with
 # {"metadata":{xmin,xmax,xip_list,snapshot_mark,database_lsn},"data":[...]}, electric-snapshot,
 # no-cache; the subset's where checked like a shape's (hostile input is a 400 with a JSON
-# message, and leaves no shape behind). TanStack DB's on-demand sync mode, with a live query that
+# message, and leaves no shape behind); a limited subset picked by PostgreSQL before its rows are
+# rendered, by the table's values. TanStack DB's on-demand sync mode, with a live query that
 # loads its rows as a subset, equals the query while a writer moves rows in and out of it (with
 # replica full, as TanStack DB needs to take an update of a row it has not loaded as the row).
 use strict;
@@ -12,6 +13,7 @@ use JSON::PP;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use Time::HiRes qw(usleep);
 use ElectricShapesTest;
 use SyncServiceTest;
 
@@ -94,6 +96,61 @@ $want = $node->safe_psql('postgres', q{SELECT string_agg(id::text, ',' ORDER BY 
     (SELECT id FROM items WHERE grp = 2 ORDER BY id DESC LIMIT 5) s});
 is(ids(decode_json($post->{content})), $want, 'the same rows');
 
+# A limited subset is picked by the database before its rows are rendered: the newest 5 of a
+# conversation of 5,000 messages, by a column the shape does not carry. PostgreSQL reads about
+# those 5 rows of the table (an index serves the order), not the 5,000 that rendering every row
+# of the where and ordering the rendered rows read; and the order is by the table's values (the
+# rendered rows lack the column: ordered by it, they tied, and any 5 came back).
+$node->safe_psql('postgres', q{
+    CREATE TABLE msgs (id int PRIMARY KEY, conv int NOT NULL, at timestamptz NOT NULL, body text)
+      WITH (autovacuum_enabled = false);
+    INSERT INTO msgs SELECT i, i % 4, timestamptz '2026-01-01' + (i * 7919 % 20000) * interval '1 minute', 'm' || i
+      FROM generate_series(1, 20000) i;
+    CREATE INDEX ON msgs (conv, at);
+    ANALYZE msgs;
+});
+my $msgs = "http://127.0.0.1:$service->{port}/v1/shape?table=msgs&log=changes_only&columns=id,conv,body&offset=now";
+my $newest = 'subset__where=' . uri_escape('conv = $1') . '&subset__params=' . uri_escape('{"1":"2"}')
+  . '&subset__order_by=' . uri_escape('at DESC') . '&subset__limit=5';
+my $read = sub {
+    my ($table) = @_;
+    return $node->safe_psql('postgres', qq{SELECT COALESCE(seq_tup_read, 0) + COALESCE(idx_tup_fetch, 0)
+        FROM pg_stat_user_tables WHERE relid = '@{[ $table // 'msgs' ]}'::regclass});
+};
+# A backend reports what its transactions read when it next goes idle, at most once a second
+# (else within 10 s): the first request's reads are waited for, and the second comes over a
+# second later, so that its own are reported at once and alone.
+my $changed = sub {
+    my ($from, $table) = @_;
+    for (1 .. 150) { my $now = $read->($table); return $now if $now != $from; usleep(100_000); }
+    return $from;
+};
+my $read_start = $read->();
+$http->get("$msgs&$newest");    # makes the shape
+my $read_before = $changed->($read_start);
+usleep(1_200_000);
+my $picked = $http->get("$msgs&$newest");
+is($picked->{status}, 200, 'the newest 5 of a conversation');
+my $picked_ids = join ',', sort { $a <=> $b } map { $_->{value}{id} } @{ decode_json($picked->{content})->{data} };
+is($picked_ids, $node->safe_psql('postgres', q{SELECT string_agg(id::text, ',' ORDER BY id)
+    FROM (SELECT id FROM msgs WHERE conv = 2 ORDER BY at DESC LIMIT 5) s}), 'by the table\'s values of a column the shape lacks');
+my $read_after = $changed->($read_before);
+cmp_ok($read_after - $read_before, '<=', 50,
+    'PostgreSQL read about those rows of the table (' . ($read_after - $read_before) . ')');
+
+# The same with a key of two columns (matched by a disjunction of the picked keys): the 4 rows
+# with the highest v of those with a = 3, of 600, v not carried by the shape.
+$node->safe_psql('postgres', q{
+    CREATE TABLE pairs (a int, b text, v int NOT NULL, PRIMARY KEY (a, b));
+    INSERT INTO pairs SELECT i % 6, 'b' || i, i * 37 % 600 FROM generate_series(1, 600) i;
+});
+my $pairs = "http://127.0.0.1:$service->{port}/v1/shape?table=pairs&log=changes_only&columns=a,b&offset=now";
+my $highest = 'subset__where=' . uri_escape('a = 3') . '&subset__order_by=' . uri_escape('v DESC') . '&subset__limit=4';
+$picked = $http->get("$pairs&$highest");
+is(join(',', sort map { "$_->{value}{a}|$_->{value}{b}" } @{ decode_json($picked->{content})->{data} }),
+    $node->safe_psql('postgres', q{SELECT string_agg(a || '|' || b, ',' ORDER BY a || '|' || b COLLATE "C")
+        FROM (SELECT a, b FROM pairs WHERE a = 3 ORDER BY v DESC LIMIT 4) s}), 'a key of two columns: the rows');
+
 # Hostile subsets: a 400 with a JSON message each, the service and the table unharmed.
 for my $case (
     [ 'subset__where=' . uri_escape('id = (SELECT max(id) FROM pg_authid)'), 'where', 'a subquery' ],
@@ -103,6 +160,7 @@ for my $case (
     [ 'subset__where=' . uri_escape('true) OR (true'), 'where', 'a parenthesis escape' ],
     [ 'subset__order_by=' . uri_escape('id; DROP TABLE items'), 'order_by', 'an order that is not columns' ],
     [ 'subset__order_by=nosuch', 'order_by', 'an unknown order column' ],
+    [ 'subset__order_by=nosuch&subset__limit=3', 'order_by', 'an unknown order column, limited' ],
     [ 'subset__limit=-1', 'limit', 'a negative limit' ]) {
     my ($r) = subset($case->[0]);
     is($r->{status}, 400, "$case->[2]: 400");
