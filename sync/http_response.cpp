@@ -10,7 +10,11 @@ void Response::own()
     if (!shared)
         return;
     std::shared_ptr<const Response> from = std::move(shared);
-    *this = *from;
+    status = from->status;
+    headers = from->headers;
+    commit_unix_us = from->commit_unix_us;
+    body.clear();
+    body_source = std::move(from);
 }
 
 Response Response::sharing(std::shared_ptr<const Response> prepared)

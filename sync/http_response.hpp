@@ -24,10 +24,15 @@ struct Response {
     // offset, and building (and copying) the same response for each cost more than sending it.
     // Read a response through content(); call own() before changing one.
     std::shared_ptr<const Response> shared;
+    // After own(): the response whose body this one's is, instead of a copy (a snapshot chunk's
+    // megabytes are not copied to change a header). Read a body through body_text().
+    std::shared_ptr<const Response> body_source;
 
     void set(std::string name, std::string value) { headers.emplace_back(std::move(name), std::move(value)); }
     const Response &content() const { return shared ? *shared : *this; }
-    // A copy of the shared content of its own, to change.
+    const std::string &body_text() const { return body_source ? body_source->body_text() : body; }
+    // The shared content's status and headers, of its own to change; its body stays the shared
+    // one's.
     void own();
     static Response sharing(std::shared_ptr<const Response> prepared);
 };

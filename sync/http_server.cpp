@@ -331,7 +331,7 @@ private:
         // A large body (a snapshot chunk, a catch-up over a large transaction) is written from
         // the response itself, after the headers, in one gathered write: copying megabytes into
         // out_ cost a fresh buffer's page faults and a copy per response, more than the send.
-        bool body_apart = method != http::verb::head && r.body.size() > kKeptOutputBytes;
+        bool body_apart = method != http::verb::head && r.body_text().size() > kKeptOutputBytes;
         serialize(r, method, origin, shape_path, !body_apart);
         unsigned status = r.status;
         int64_t commit_us = r.commit_unix_us;
@@ -339,7 +339,7 @@ private:
         if (body_apart)
             body_owner = response.shared ? response.shared : std::make_shared<const Response>(std::move(response));
         std::array<asio::const_buffer, 2> buffers = {
-            asio::buffer(out_), body_owner ? asio::buffer(body_owner->body) : asio::const_buffer()};
+            asio::buffer(out_), body_owner ? asio::buffer(body_owner->body_text()) : asio::const_buffer()};
         stream_.expires_after(kIoTimeout);
         asio::async_write(stream_, buffers,
                           [self = shared_from_this(), status, commit_us,
@@ -368,7 +368,8 @@ private:
     {
         std::string &out = out_;
         out.clear();
-        size_t size = (with_body ? r.body.size() : 0) + 512 + std::strlen(kExposedHeaders);
+        const std::string &body = r.body_text();
+        size_t size = (with_body ? body.size() : 0) + 512 + std::strlen(kExposedHeaders);
         for (const auto &[name, value] : r.headers)
             size += name.size() + value.size() + 4;
         out.reserve(size);
@@ -395,10 +396,10 @@ private:
             field("Connection", "close");
         bool bodiless = r.status == 204 || r.status == 304 || r.status < 200;
         if (!bodiless)
-            field("Content-Length", std::to_string(r.body.size()));
+            field("Content-Length", std::to_string(body.size()));
         out += "\r\n";
         if (with_body && method != http::verb::head && !bodiless)
-            out += r.body;
+            out += body;
     }
 
     // The request is answered: logged, counted, its place among the concurrent ones freed.

@@ -117,7 +117,7 @@ private:
         request_.offset = *parsed;
         const std::string *has_data = header(r, "electric-has-data");
         if (has_data && *has_data == "true") {
-            auto frames = sse_data_frames(r.body);
+            auto frames = sse_data_frames(r.body_text());
             if (!frames) {
                 log::error("unreadable response body for an SSE stream", "");
                 end();
