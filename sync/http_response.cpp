@@ -13,6 +13,7 @@ void Response::own()
     status = from->status;
     headers = from->headers;
     commit_unix_us = from->commit_unix_us;
+    streamed = from->streamed;
     body.clear();
     body_source = std::move(from);
 }

@@ -12,10 +12,24 @@
 
 namespace es::sync {
 
+// A body read piece by piece as it is written out (a snapshot chunk, from its file): a response
+// of megabytes holds one piece in memory at a time, not all of it, however slowly its client
+// reads.
+class StreamedBody {
+public:
+    virtual ~StreamedBody() = default;
+    virtual uint64_t size() const = 0;
+    // Up to max bytes of the body from position at into out; how many (0 only past the end).
+    // Throws std::runtime_error when the bytes cannot be read.
+    virtual size_t read(uint64_t at, char *out, size_t max) const = 0;
+};
+
 struct Response {
     unsigned status = 200;
     std::vector<std::pair<std::string, std::string>> headers;
     std::string body;
+    // Instead of body: the body read as it is written (then body is empty).
+    std::shared_ptr<const StreamedBody> streamed;
     // For /metrics: the commit time (Unix µs) of the newest transaction whose change this
     // response carries, 0 when it carries none.
     int64_t commit_unix_us = 0;

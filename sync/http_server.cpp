@@ -41,6 +41,7 @@ namespace {
 constexpr auto kIoTimeout = std::chrono::seconds(30);
 constexpr size_t kMaxHeaderBytes = 64 * 1024;  // a where clause travels in the URL
 constexpr size_t kKeptOutputBytes = 16 * 1024;  // a connection's response buffer kept between responses
+constexpr size_t kStreamedPieceBytes = 256 * 1024;  // of a streamed body, read and written at a time
 
 const char *kExposedHeaders =
     "electric-cursor,electric-handle,electric-has-data,electric-offset,electric-schema,electric-up-to-date,"
@@ -331,10 +332,15 @@ private:
         // A large body (a snapshot chunk, a catch-up over a large transaction) is written from
         // the response itself, after the headers, in one gathered write: copying megabytes into
         // out_ cost a fresh buffer's page faults and a copy per response, more than the send.
-        bool body_apart = method != http::verb::head && r.body_text().size() > kKeptOutputBytes;
+        std::shared_ptr<const StreamedBody> streamed = method != http::verb::head ? r.streamed : nullptr;
+        bool body_apart = !streamed && method != http::verb::head && r.body_text().size() > kKeptOutputBytes;
         serialize(r, method, origin, shape_path, !body_apart);
         unsigned status = r.status;
         int64_t commit_us = r.commit_unix_us;
+        if (streamed) {
+            write_streamed(std::move(streamed), 0, status, commit_us);
+            return;
+        }
         std::shared_ptr<const Response> body_owner;  // r is not used past here: it may be moved
         if (body_apart)
             body_owner = response.shared ? response.shared : std::make_shared<const Response>(std::move(response));
@@ -344,6 +350,48 @@ private:
         asio::async_write(stream_, buffers,
                           [self = shared_from_this(), status, commit_us,
                            body_owner = std::move(body_owner)](beast::error_code ec, size_t) {
+                              if (self->out_.capacity() > kKeptOutputBytes)
+                                  std::string().swap(self->out_);
+                              self->finished(status, ec ? 0 : commit_us);
+                              if (ec || !self->keep_alive_ || self->draining_) {
+                                  self->close();
+                                  return;
+                              }
+                              self->read();
+                          });
+    }
+
+    // The headers already in out_, then a streamed body a piece at a time: each piece read into
+    // out_ once the one before it is written, so a slow client holds one piece of the service's
+    // memory, not the body.
+    void write_streamed(std::shared_ptr<const StreamedBody> body, uint64_t at, unsigned status, int64_t commit_us)
+    {
+        size_t before = out_.size();
+        size_t n = 0;
+        if (at < body->size()) {
+            out_.resize(before + kStreamedPieceBytes);
+            try {
+                n = body->read(at, &out_[before], kStreamedPieceBytes);
+            } catch (const std::exception &e) {
+                // The headers may be out: the client gets a short body, sees the connection close
+                // and asks again.
+                log::error("could not read a response body", "\"error\":" + log::quote(e.what()));
+                finished(status, 0);
+                close();
+                return;
+            }
+            out_.resize(before + n);
+        }
+        bool last = at + n >= body->size();
+        stream_.expires_after(kIoTimeout);
+        asio::async_write(stream_, asio::buffer(out_),
+                          [self = shared_from_this(), body = std::move(body), next = at + n, last, status,
+                           commit_us](beast::error_code ec, size_t) mutable {
+                              self->out_.clear();
+                              if (!ec && !last) {
+                                  self->write_streamed(std::move(body), next, status, commit_us);
+                                  return;
+                              }
                               if (self->out_.capacity() > kKeptOutputBytes)
                                   std::string().swap(self->out_);
                               self->finished(status, ec ? 0 : commit_us);
@@ -396,7 +444,7 @@ private:
             field("Connection", "close");
         bool bodiless = r.status == 204 || r.status == 304 || r.status < 200;
         if (!bodiless)
-            field("Content-Length", std::to_string(body.size()));
+            field("Content-Length", std::to_string(r.streamed ? r.streamed->size() : body.size()));
         out += "\r\n";
         if (with_body && method != http::verb::head && !bodiless)
             out += body;

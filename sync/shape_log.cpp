@@ -26,12 +26,12 @@ namespace {
 }
 
 
-// Reads length bytes at position into out[at, at + length) (out is already that long).
-void read_into(int fd, uint64_t position, size_t length, std::string &out, size_t at, const std::string &path)
+// Reads length bytes at position into out.
+void read_into(int fd, uint64_t position, size_t length, char *out, const std::string &path)
 {
     size_t done = 0;
     while (done < length) {
-        ssize_t n = ::pread(fd, &out[at + done], length - done, static_cast<off_t>(position + done));
+        ssize_t n = ::pread(fd, out + done, length - done, static_cast<off_t>(position + done));
         if (n < 0) {
             if (errno == EINTR)
                 continue;
@@ -46,7 +46,7 @@ void read_into(int fd, uint64_t position, size_t length, std::string &out, size_
 std::string read_range(int fd, uint64_t position, size_t length, const std::string &path)
 {
     std::string out(length, '\0');
-    read_into(fd, position, length, out, 0, path);
+    read_into(fd, position, length, out.data(), path);
     return out;
 }
 
@@ -61,7 +61,7 @@ std::string read_body(int fd, uint64_t position, size_t length, const std::strin
     body.reserve(length + tail.size() + 2);
     body.resize(1 + length);
     body[0] = '[';
-    read_into(fd, position, length, body, 1, path);
+    read_into(fd, position, length, &body[1], path);
     // memchr finds the newlines many bytes at a time (a byte loop was a visible part of serving
     // a snapshot chunk): every byte of every chunk passes here.
     char *next = &body[1];
@@ -371,6 +371,77 @@ std::string snapshot_chunk_body(const std::string &dir, uint64_t begin, uint64_t
     }
     ::close(fd);
     return body;
+}
+
+namespace {
+
+// "[" + the bytes [begin, end) of the file with their newlines as commas (the last one dropped
+// when there is no tail) + tail + "]", as read_body builds it in memory.
+class SnapshotChunkBody final : public StreamedBody {
+public:
+    SnapshotChunkBody(std::string path, uint64_t begin, uint64_t end, std::string tail)
+        : path_(std::move(path)), begin_(begin), tail_(std::move(tail))
+    {
+        uint64_t length = end - begin;
+        messages_ = length > 0 && tail_.empty() ? length - 1 : length;
+        fd_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+        if (fd_ < 0)
+            fail("could not open", path_);
+    }
+    ~SnapshotChunkBody() override { ::close(fd_); }
+    SnapshotChunkBody(const SnapshotChunkBody &) = delete;
+    SnapshotChunkBody &operator=(const SnapshotChunkBody &) = delete;
+
+    uint64_t size() const override { return 1 + messages_ + tail_.size() + 1; }
+
+    size_t read(uint64_t at, char *out, size_t max) const override
+    {
+        size_t done = 0;
+        auto room = [&]() { return max - done; };
+        if (at == 0 && room() > 0) {
+            out[done++] = '[';
+            at++;
+        }
+        if (at >= 1 && at < 1 + messages_ && room() > 0) {
+            uint64_t from = at - 1;
+            size_t n = static_cast<size_t>(std::min<uint64_t>(room(), messages_ - from));
+            char *start = out + done;
+            read_into(fd_, begin_ + from, n, start, path_);
+            char *next = start, *stop = start + n;
+            while ((next = static_cast<char *>(std::memchr(next, '\n', static_cast<size_t>(stop - next)))) != nullptr)
+                *next++ = ',';
+            done += n;
+            at += n;
+        }
+        uint64_t tail_at = 1 + messages_;
+        if (at >= tail_at && at < tail_at + tail_.size() && room() > 0) {
+            size_t from = static_cast<size_t>(at - tail_at);
+            size_t n = std::min(room(), tail_.size() - from);
+            std::memcpy(out + done, tail_.data() + from, n);
+            done += n;
+            at += n;
+        }
+        if (at == tail_at + tail_.size() && room() > 0) {
+            out[done++] = ']';
+            at++;
+        }
+        return done;
+    }
+
+private:
+    std::string path_;
+    uint64_t begin_;
+    uint64_t messages_;  // bytes of the file in the body
+    std::string tail_;
+    int fd_ = -1;
+};
+
+}  // namespace
+
+std::shared_ptr<const StreamedBody> streamed_snapshot_chunk(const std::string &dir, uint64_t begin, uint64_t end,
+                                                            const std::string &tail)
+{
+    return std::make_shared<SnapshotChunkBody>(dir + "/snapshot.jsonl", begin, end, tail);
 }
 
 }  // namespace es::sync

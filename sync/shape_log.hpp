@@ -16,11 +16,13 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "sync/http_response.hpp"
 #include "sync/pure/log_chunks.hpp"
 #include "sync/pure/log_offset.hpp"
 
@@ -126,5 +128,9 @@ std::vector<uint64_t> snapshot_chunk_bounds(const std::string &dir, uint64_t chu
 // The response body of the snapshot file's bytes [begin, end): "[m1,m2,...]", with tail (a
 // message, or empty for none) as its last element; built in one allocation.
 std::string snapshot_chunk_body(const std::string &dir, uint64_t begin, uint64_t end, const std::string &tail);
+// The same body, read from the file as it is written out. The file is opened here (throws
+// StorageError), and stays readable through the body even if the shape's files go meanwhile.
+std::shared_ptr<const StreamedBody> streamed_snapshot_chunk(const std::string &dir, uint64_t begin, uint64_t end,
+                                                            const std::string &tail);
 
 }  // namespace es::sync

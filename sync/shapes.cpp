@@ -561,8 +561,14 @@ Response Shapes::shape_response(const ShapePtr &shape, const ShapeRequest &reque
         if (k >= chunks)
             return invalid_request("offset", "out of bounds for this shape");
         bool last_chunk = !creating && k + 1 == chunks;
-        r.body = snapshot_chunk_body(shape->dir, bounds[k], bounds[k + 1],
-                                     last_chunk ? snapshot_end_message(shape->bounds) : std::string());
+        std::string tail = last_chunk ? snapshot_end_message(shape->bounds) : std::string();
+        // Read from the file as it is written out: a client that reads slowly holds a piece of
+        // the chunk, not megabytes. A live request (there is no reason for one here) gets it in
+        // memory, as an SSE stream reads its body as a whole.
+        if (request.live)
+            r.body = snapshot_chunk_body(shape->dir, bounds[k], bounds[k + 1], tail);
+        else
+            r.streamed = streamed_snapshot_chunk(shape->dir, bounds[k], bounds[k + 1], tail);
         offset = last_chunk ? LogOffset::snapshot_end() : LogOffset::at(0, k);
         has_data = true;
         r.set("cache-control", request.offset.before_all

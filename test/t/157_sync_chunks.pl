@@ -172,12 +172,13 @@ for my $res (@early) {
 }
 is_deeply(\@same, [ (1) x scalar(@same) ], 'each chunk served early is the one a later client gets (' . scalar(@same) . ')');
 
-# A crowd of initial syncs of one large shape: every client that asks for a chunk while its
-# response is still being written gets that same response, so the service holds one copy of a
-# chunk of megabytes, not one per client (a thousand clients of a 10 MB chunk were 10 GB). 60
-# clients ask for the first 8 MB chunk at once and read none of it: the service's resident
-# memory grows by less than 6 copies, where 60 copies are 480 MB (what the kernel's socket
-# buffers take of each is at most 4 MB); then each reads the very chunk a single client gets.
+# A crowd of initial syncs of one large shape, and slow clients of many: a response holds a
+# piece of its chunk at a time, read from the file as it is written out, and every client that
+# asks for a chunk meanwhile shares one response. 60 clients ask for the first 8 MB chunk of one
+# shape at once and read none of it, then 12 clients each the first chunk of a shape of its own:
+# the service's resident memory grows by less than 6 chunks each time, where holding them took
+# one per client (480 MB, 96 MB; what the kernel's socket buffers take of each is at most 4 MB);
+# then each client reads the very chunk a single client gets.
 my $big_threshold = 8 * 1024 * 1024;
 $node->safe_psql('postgres', q{
     CREATE TABLE crowd (id int PRIMARY KEY, val text);
@@ -198,7 +199,7 @@ my $answered = grep { IO::Select->new($_)->can_read(30) } @crowd;
 is($answered, 60, 'all 60 are being answered');
 usleep(300_000);
 my $grown_mb = (resident_kb($big->{pid}) - $before) / 1024;
-cmp_ok($grown_mb, '<', 48, 'the service holds the chunk for all of them about once (grew by ' . int($grown_mb) . ' MB)');
+cmp_ok($grown_mb, '<', 48, 'the service holds a piece of the chunk for each (grew by ' . int($grown_mb) . ' MB)');
 my $same = 0;
 for my $socket (@crowd) {
     my $response = do { local $/; <$socket> };
@@ -207,5 +208,26 @@ for my $socket (@crowd) {
     close $socket;
 }
 is($same, 60, 'and each then reads the chunk one client gets');
+my %alone_body;
+for my $k (1 .. 12) {
+    my $res = $http->get("http://127.0.0.1:$big->{port}/v1/shape?table=crowd&where=id+%3E+$k&offset=-1");
+    $alone_body{$k} = $res->{content};
+}
+is(scalar(grep { length($alone_body{$_}) > $big_threshold - 4096 } 1 .. 12), 12, '12 shapes of their own, each first chunk of about 8 MB');
+$before = resident_kb($big->{pid});
+my %slow = map { ($_ => IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $big->{port}) || die $!) } 1 .. 12;
+print { $slow{$_} } "GET /v1/shape?table=crowd&where=id+%3E+$_&offset=-1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" for 1 .. 12;
+is(scalar(grep { IO::Select->new($_)->can_read(30) } values %slow), 12, 'all 12 are being answered');
+usleep(300_000);
+$grown_mb = (resident_kb($big->{pid}) - $before) / 1024;
+cmp_ok($grown_mb, '<', 48, 'the service holds a piece of each (grew by ' . int($grown_mb) . ' MB)');
+$same = 0;
+for my $k (1 .. 12) {
+    my $response = do { local $/; readline $slow{$k} };
+    my ($head, $body) = split /\r\n\r\n/, $response, 2;
+    $same++ if $head =~ m{^HTTP/1.1 200 } && $body eq $alone_body{$k};
+    close $slow{$k};
+}
+is($same, 12, 'and each then reads the chunk its shape\'s one client got');
 
 done_testing();

@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <random>
 #include <string>
@@ -64,4 +65,49 @@ TEST(SyncShapeLog, RecentTailReadsAsTheFile)
     }
     std::filesystem::remove_all(dir);
     EXPECT_GT(from_tail_rounds, 100u);  // rounds kept whole in the tail: reads came from it
+}
+
+// A snapshot chunk streamed from its file (what a response writes, a piece at a time) is the
+// body snapshot_chunk_body builds in memory, byte for byte, for every range of whole lines
+// (empty ones included), with and without a tail, read in pieces of any size.
+TEST(SyncShapeLog, StreamedSnapshotChunkIsTheBuiltBody)
+{
+    std::mt19937 rng(11);
+    std::string dir =
+        (std::filesystem::temp_directory_path() / ("es_snapshot_chunk_test_" + std::to_string(::getpid()))).string();
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+    std::string file;
+    std::vector<uint64_t> starts{0};
+    for (uint64_t lsn = 1; lsn <= 40; lsn++) {
+        file += message(lsn, rng() % 300) + "\n";
+        starts.push_back(file.size());
+    }
+    FILE *out = std::fopen((dir + "/snapshot.jsonl").c_str(), "w");
+    ASSERT_NE(out, nullptr);
+    std::fwrite(file.data(), 1, file.size(), out);
+    std::fclose(out);
+    int ranges = 0;
+    for (size_t a = 0; a < starts.size(); a += 1 + rng() % 4) {
+        for (size_t b = a; b < starts.size(); b += 1 + rng() % 6) {
+            for (const std::string &tail : {std::string(), std::string("{\"headers\":{\"control\":\"snapshot-end\"}}")}) {
+                std::string built = snapshot_chunk_body(dir, starts[a], starts[b], tail);
+                auto streamed = streamed_snapshot_chunk(dir, starts[a], starts[b], tail);
+                ASSERT_EQ(streamed->size(), built.size());
+                std::string read;
+                size_t piece = 1 + rng() % 700;
+                std::string buffer(piece, '\0');
+                while (read.size() < streamed->size()) {
+                    size_t n = streamed->read(read.size(), &buffer[0], piece);
+                    ASSERT_GT(n, 0u);
+                    read.append(buffer, 0, n);
+                }
+                EXPECT_EQ(streamed->read(read.size(), &buffer[0], piece), 0u);
+                ASSERT_EQ(read, built) << "lines " << a << " to " << b << ", pieces of " << piece;
+                ranges++;
+            }
+        }
+    }
+    EXPECT_GT(ranges, 50);
+    std::filesystem::remove_all(dir);
 }
