@@ -350,15 +350,22 @@ private:
         asio::async_write(stream_, buffers,
                           [self = shared_from_this(), status, commit_us,
                            body_owner = std::move(body_owner)](beast::error_code ec, size_t) {
-                              if (self->out_.capacity() > kKeptOutputBytes)
-                                  std::string().swap(self->out_);
-                              self->finished(status, ec ? 0 : commit_us);
-                              if (ec || !self->keep_alive_ || self->draining_) {
-                                  self->close();
-                                  return;
-                              }
-                              self->read();
+                              self->written(ec, status, commit_us);
                           });
+    }
+
+    // A response is out (or its write failed): the next request is read, or the connection
+    // closed.
+    void written(beast::error_code ec, unsigned status, int64_t commit_us)
+    {
+        if (out_.capacity() > kKeptOutputBytes)
+            std::string().swap(out_);  // a streamed body's pieces
+        finished(status, ec ? 0 : commit_us);
+        if (ec || !keep_alive_ || draining_) {
+            close();
+            return;
+        }
+        read();
     }
 
     // The headers already in out_, then a streamed body a piece at a time: each piece read into
@@ -388,18 +395,10 @@ private:
                           [self = shared_from_this(), body = std::move(body), next = at + n, last, status,
                            commit_us](beast::error_code ec, size_t) mutable {
                               self->out_.clear();
-                              if (!ec && !last) {
+                              if (!ec && !last)
                                   self->write_streamed(std::move(body), next, status, commit_us);
-                                  return;
-                              }
-                              if (self->out_.capacity() > kKeptOutputBytes)
-                                  std::string().swap(self->out_);
-                              self->finished(status, ec ? 0 : commit_us);
-                              if (ec || !self->keep_alive_ || self->draining_) {
-                                  self->close();
-                                  return;
-                              }
-                              self->read();
+                              else
+                                  self->written(ec, status, commit_us);
                           });
     }
 
