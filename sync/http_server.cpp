@@ -11,6 +11,7 @@
 
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <chrono>
@@ -376,9 +377,11 @@ private:
         size_t before = out_.size();
         size_t n = 0;
         if (at < body->size()) {
-            out_.resize(before + kStreamedPieceBytes);
+            // No more than the body still needs: most chunks are a few kilobytes.
+            size_t piece = static_cast<size_t>(std::min<uint64_t>(kStreamedPieceBytes, body->size() - at));
+            out_.resize(before + piece);
             try {
-                n = body->read(at, &out_[before], kStreamedPieceBytes);
+                n = body->read(at, &out_[before], piece);
             } catch (const std::exception &e) {
                 // The headers may be out: the client gets a short body, sees the connection close
                 // and asks again.
