@@ -290,7 +290,7 @@ LogOffset ShapeLog::last_offset() const
     return visible_ == 0 ? LogOffset::snapshot_end() : entries_[visible_ - 1].offset;
 }
 
-std::string ShapeLog::read_after(const LogOffset &offset, LogOffset &last) const
+std::pair<size_t, size_t> ShapeLog::entries_after(const LogOffset &offset) const
 {
     // First visible entry with an offset greater than the client's.
     size_t lo = 0, hi = visible_;
@@ -302,10 +302,30 @@ std::string ShapeLog::read_after(const LogOffset &offset, LogOffset &last) const
             hi = mid;
     }
     if (lo >= visible_)
-        return {};
+        return {1, 0};
     // The end of the chunk holding the first message, or the visible end.
     auto chunk_end = std::lower_bound(chunk_ends_.begin(), chunk_ends_.end(), lo);
     size_t end = chunk_end == chunk_ends_.end() ? visible_ - 1 : std::min(*chunk_end, visible_ - 1);
+    return {lo, end};
+}
+
+std::optional<ShapeLog::FileRange> ShapeLog::file_range_after(const LogOffset &offset, LogOffset &last) const
+{
+    auto [first, final] = entries_after(offset);
+    if (first > final)
+        return std::nullopt;
+    uint64_t begin = entries_[first].position, end = entries_[final].position + entries_[final].length + 1;
+    if (begin >= recent_position_ && end <= recent_position_ + recent_.size())
+        return std::nullopt;
+    last = entries_[final].offset;
+    return FileRange{begin, end};
+}
+
+std::string ShapeLog::read_after(const LogOffset &offset, LogOffset &last) const
+{
+    auto [lo, end] = entries_after(offset);
+    if (lo > end)
+        return {};
     const Entry &first = entries_[lo], &final = entries_[end];
     last = final.offset;
     uint64_t length = final.position + final.length + 1 - first.position;
@@ -377,9 +397,9 @@ namespace {
 
 // "[" + the bytes [begin, end) of the file with their newlines as commas (the last one dropped
 // when there is no tail) + tail + "]", as read_body builds it in memory.
-class SnapshotChunkBody final : public StreamedBody {
+class FileMessagesBody final : public StreamedBody {
 public:
-    SnapshotChunkBody(std::string path, uint64_t begin, uint64_t end, std::string tail)
+    FileMessagesBody(std::string path, uint64_t begin, uint64_t end, std::string tail)
         : path_(std::move(path)), begin_(begin), tail_(std::move(tail))
     {
         uint64_t length = end - begin;
@@ -388,9 +408,9 @@ public:
         if (fd_ < 0)
             fail("could not open", path_);
     }
-    ~SnapshotChunkBody() override { ::close(fd_); }
-    SnapshotChunkBody(const SnapshotChunkBody &) = delete;
-    SnapshotChunkBody &operator=(const SnapshotChunkBody &) = delete;
+    ~FileMessagesBody() override { ::close(fd_); }
+    FileMessagesBody(const FileMessagesBody &) = delete;
+    FileMessagesBody &operator=(const FileMessagesBody &) = delete;
 
     uint64_t size() const override { return 1 + messages_ + tail_.size() + 1; }
 
@@ -438,10 +458,10 @@ private:
 
 }  // namespace
 
-std::shared_ptr<const StreamedBody> streamed_snapshot_chunk(const std::string &dir, uint64_t begin, uint64_t end,
-                                                            const std::string &tail)
+std::shared_ptr<const StreamedBody> streamed_file_messages(const std::string &path, uint64_t begin, uint64_t end,
+                                                           const std::string &tail)
 {
-    return std::make_shared<SnapshotChunkBody>(dir + "/snapshot.jsonl", begin, end, tail);
+    return std::make_shared<FileMessagesBody>(path, begin, end, tail);
 }
 
 }  // namespace es::sync

@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -96,6 +97,14 @@ public:
     // "m1,m2,..." (empty when none), and the offset of the last of them (unchanged when none).
     // The response reached the log's end when last == last_offset().
     std::string read_after(const LogOffset &offset, LogOffset &last) const;
+    // The same messages as the bytes [begin, end) of the file, newline-ended, when they are to be
+    // read from the file (not all in the recent tail); else nothing and last unchanged, for
+    // read_after. A response streams them (streamed_file_messages).
+    struct FileRange {
+        uint64_t begin, end;
+    };
+    std::optional<FileRange> file_range_after(const LogOffset &offset, LogOffset &last) const;
+    const std::string &path() const { return path_; }
     size_t size() const { return visible_; }
     uint64_t bytes() const { return end_; }  // the file's size, what was appended included
 
@@ -107,6 +116,8 @@ private:
     };
     void load();
     void add_entry(const Entry &entry);
+    // The visible entries read_after gives after offset: [first, last], none when first > last.
+    std::pair<size_t, size_t> entries_after(const LogOffset &offset) const;
 
     std::string path_;
     std::string dir_name_;
@@ -128,9 +139,10 @@ std::vector<uint64_t> snapshot_chunk_bounds(const std::string &dir, uint64_t chu
 // The response body of the snapshot file's bytes [begin, end): "[m1,m2,...]", with tail (a
 // message, or empty for none) as its last element; built in one allocation.
 std::string snapshot_chunk_body(const std::string &dir, uint64_t begin, uint64_t end, const std::string &tail);
-// The same body, read from the file as it is written out. The file is opened here (throws
-// StorageError), and stays readable through the body even if the shape's files go meanwhile.
-std::shared_ptr<const StreamedBody> streamed_snapshot_chunk(const std::string &dir, uint64_t begin, uint64_t end,
-                                                            const std::string &tail);
+// The same body of a file's bytes [begin, end) (the snapshot's, or a shape log's), read from the
+// file as it is written out. The file is opened here (throws StorageError), and stays readable
+// through the body even if the shape's files go meanwhile.
+std::shared_ptr<const StreamedBody> streamed_file_messages(const std::string &path, uint64_t begin, uint64_t end,
+                                                           const std::string &tail);
 
 }  // namespace es::sync

@@ -568,7 +568,7 @@ Response Shapes::shape_response(const ShapePtr &shape, const ShapeRequest &reque
         if (request.live)
             r.body = snapshot_chunk_body(shape->dir, bounds[k], bounds[k + 1], tail);
         else
-            r.streamed = streamed_snapshot_chunk(shape->dir, bounds[k], bounds[k + 1], tail);
+            r.streamed = streamed_file_messages(shape->dir + "/snapshot.jsonl", bounds[k], bounds[k + 1], tail);
         offset = last_chunk ? LogOffset::snapshot_end() : LogOffset::at(0, k);
         has_data = true;
         r.set("cache-control", request.offset.before_all
@@ -578,6 +578,11 @@ Response Shapes::shape_response(const ShapePtr &shape, const ShapeRequest &reque
         LogOffset last = request.offset;
         std::string own;
         const std::string *read = &own;
+        // Messages read from the file for this request alone are streamed from it, as snapshot
+        // chunks are: a client catching up slowly on a large transaction holds a piece of it.
+        // Those of a wake batch are read once for all its requests, and an SSE stream reads its
+        // body as a whole: both in memory.
+        std::optional<ShapeLog::FileRange> range;
         if (reads) {
             auto [it, fresh] = reads->try_emplace({request.offset.tx, request.offset.op});
             auto &[shared, shared_last] = it->second;
@@ -587,22 +592,25 @@ Response Shapes::shape_response(const ShapePtr &shape, const ShapeRequest &reque
             }
             read = &shared;
             last = shared_last;
-        } else {
+        } else if (request.live_sse || !(range = shape->log->file_range_after(request.offset, last))) {
             own = shape->log->read_after(request.offset, last);
         }
         const std::string &messages = *read;
-        has_data = !messages.empty();
+        has_data = range || !messages.empty();
         offset = last;
-        r.body = "[" + messages;
+        std::string tail;
         if (last == shape->log->last_offset() || !has_data) {
             // At the log's end: up to date. A chunk before the end is not (the client asks on).
             uint64_t seen = std::max(last_seen_lsn_, offset.op == LogOffset::kInf ? 0 : offset.tx);
             if (request.live_sse)  // an SSE client resumes from "<seen>_0" (see pure/sse.hpp)
                 seen = sse_resume_lsn(shape->log->last_offset());
-            r.body += (messages.empty() ? "" : ",") + up_to_date_message(seen);
+            tail = up_to_date_message(seen);
             r.set("electric-up-to-date", "");
         }
-        r.body += "]";
+        if (range)
+            r.streamed = streamed_file_messages(shape->log->path(), range->begin, range->end, tail);
+        else
+            r.body = "[" + messages + (messages.empty() || tail.empty() ? "" : ",") + tail + "]";
         if (has_data && offset.op != LogOffset::kInf)
             r.commit_unix_us = metrics::commit_time_of(offset.tx);
         r.set("cache-control", request.live ? "public, max-age=5, stale-while-revalidate=5"

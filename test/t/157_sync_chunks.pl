@@ -230,4 +230,45 @@ for my $k (1 .. 12) {
 }
 is($same, 12, 'and each then reads the chunk its shape\'s one client got');
 
+# The same for a catch-up: one transaction updates every row, and the 12 clients, each at the
+# end of its shape's snapshot, ask for what their shape's log gained (8 MB chunks of it) without
+# reading it; then each gets what a client that reads at once gets.
+my %end;
+for my $k (1 .. 12) {
+    my $res = $http->get("http://127.0.0.1:$big->{port}/v1/shape?table=crowd&where=id+%3E+$k&offset=-1");
+    my ($offset, $handle) = @{ $res->{headers} }{qw(electric-offset electric-handle)};
+    for (1 .. 20) {
+        last if $offset eq '0_inf';
+        $res = $http->get("http://127.0.0.1:$big->{port}/v1/shape?table=crowd&where=id+%3E+$k&offset=$offset&handle=$handle");
+        $offset = $res->{headers}{'electric-offset'};
+    }
+    $end{$k} = "offset=0_inf&handle=$handle";
+}
+$node->safe_psql('postgres', q{UPDATE crowd SET val = val || 'u'});
+my $catch_up = sub { my ($k) = @_; return "/v1/shape?table=crowd&where=id+%3E+$k&$end{$k}"; };
+for my $k (1 .. 12) {    # until the update is in every shape's log
+    for (1 .. 100) {
+        my $res = $http->get("http://127.0.0.1:$big->{port}" . $catch_up->($k));
+        last if $res->{headers}{'electric-has-data'} eq 'true';
+        usleep(100_000);
+    }
+}
+my %read_at_once = map { ($_ => $http->get("http://127.0.0.1:$big->{port}" . $catch_up->($_))->{content}) } 1 .. 12;
+is(scalar(grep { length($read_at_once{$_}) > $big_threshold - 4096 } 1 .. 12), 12, 'each log gained a chunk of about 8 MB');
+$before = resident_kb($big->{pid});
+%slow = map { ($_ => IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $big->{port}) || die $!) } 1 .. 12;
+print { $slow{$_} } 'GET ' . $catch_up->($_) . " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" for 1 .. 12;
+is(scalar(grep { IO::Select->new($_)->can_read(30) } values %slow), 12, 'all 12 catch-ups are being answered');
+usleep(300_000);
+$grown_mb = (resident_kb($big->{pid}) - $before) / 1024;
+cmp_ok($grown_mb, '<', 48, 'the service holds a piece of each catch-up (grew by ' . int($grown_mb) . ' MB)');
+$same = 0;
+for my $k (1 .. 12) {
+    my $response = do { local $/; readline $slow{$k} };
+    my ($head, $body) = split /\r\n\r\n/, $response, 2;
+    $same++ if $head =~ m{^HTTP/1.1 200 } && $body eq $read_at_once{$k};
+    close $slow{$k};
+}
+is($same, 12, 'and each then reads what a client that reads at once got');
+
 done_testing();

@@ -1,5 +1,6 @@
 // Unit tests of the shape log (sync/shape_log.hpp): what read_after gives from the recent tail
-// it keeps in memory must be what the file gives.
+// it keeps in memory must be what the file gives, and what a response streams from the file
+// must be what read_after gives.
 #include "sync/shape_log.hpp"
 
 #include <unistd.h>
@@ -33,7 +34,7 @@ TEST(SyncShapeLog, RecentTailReadsAsTheFile)
 {
     std::mt19937 rng(7);
     std::string dir = (std::filesystem::temp_directory_path() / ("es_shape_log_test_" + std::to_string(::getpid()))).string();
-    size_t from_tail_rounds = 0;
+    size_t from_tail_rounds = 0, from_file_reads = 0;
     for (int trial = 0; trial < 12; trial++) {
         std::filesystem::remove_all(dir);
         std::filesystem::create_directories(dir);
@@ -60,11 +61,26 @@ TEST(SyncShapeLog, RecentTailReadsAsTheFile)
                 std::string kept = log.read_after(from, last_kept);
                 ASSERT_EQ(kept, file_only.read_after(from, last_file)) << "trial " << trial << " round " << round;
                 ASSERT_TRUE(last_kept == last_file);
+                // What a response streams from the file instead: the same messages and last
+                // offset, or nothing when read_after answers from the tail (or has nothing).
+                LogOffset last_range = from;
+                auto range = log.file_range_after(from, last_range);
+                if (!range) {
+                    ASSERT_TRUE(last_range == from);
+                    continue;
+                }
+                from_file_reads++;
+                auto body = streamed_file_messages(log.path(), range->begin, range->end, "");
+                std::string streamed(body->size(), '\0');
+                ASSERT_EQ(body->read(0, &streamed[0], streamed.size()), streamed.size());
+                ASSERT_EQ(streamed, "[" + kept + "]") << "trial " << trial << " round " << round;
+                ASSERT_TRUE(last_range == last_kept);
             }
         }
     }
     std::filesystem::remove_all(dir);
     EXPECT_GT(from_tail_rounds, 100u);  // rounds kept whole in the tail: reads came from it
+    EXPECT_GT(from_file_reads, 100u);   // and reads that a response streams from the file
 }
 
 // A snapshot chunk streamed from its file (what a response writes, a piece at a time) is the
@@ -92,7 +108,7 @@ TEST(SyncShapeLog, StreamedSnapshotChunkIsTheBuiltBody)
         for (size_t b = a; b < starts.size(); b += 1 + rng() % 6) {
             for (const std::string &tail : {std::string(), std::string("{\"headers\":{\"control\":\"snapshot-end\"}}")}) {
                 std::string built = snapshot_chunk_body(dir, starts[a], starts[b], tail);
-                auto streamed = streamed_snapshot_chunk(dir, starts[a], starts[b], tail);
+                auto streamed = streamed_file_messages(dir + "/snapshot.jsonl", starts[a], starts[b], tail);
                 ASSERT_EQ(streamed->size(), built.size());
                 std::string read;
                 size_t piece = 1 + rng() % 700;
