@@ -192,43 +192,33 @@ my $alone = $http->get("http://127.0.0.1:$big->{port}$crowd_url");
 is($alone->{status}, 200, 'one client gets the first chunk');
 cmp_ok(length($alone->{content}), '>', $big_threshold - 4096, 'of about 8 MB');
 sub resident_kb { my ($pid) = @_; open my $f, '<', "/proc/$pid/status" or die $!; local $/; my ($kb) = <$f> =~ /^VmRSS:\s+(\d+)/m; return $kb; }
-my $before = resident_kb($big->{pid});
-my @crowd = map { IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $big->{port}) or die $! } 1 .. 60;
-print $_ "GET $crowd_url HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" for @crowd;
-my $answered = grep { IO::Select->new($_)->can_read(30) } @crowd;
-is($answered, 60, 'all 60 are being answered');
-usleep(300_000);
-my $grown_mb = (resident_kb($big->{pid}) - $before) / 1024;
-cmp_ok($grown_mb, '<', 48, 'the service holds a piece of the chunk for each (grew by ' . int($grown_mb) . ' MB)');
-my $same = 0;
-for my $socket (@crowd) {
-    my $response = do { local $/; <$socket> };
-    my ($head, $body) = split /\r\n\r\n/, $response, 2;
-    $same++ if $head =~ m{^HTTP/1.1 200 } && $body eq $alone->{content};
-    close $socket;
+# Sends each request (a path) on a connection of its own and reads none of the responses until
+# all are being answered: the service's memory must grow by less than 6 chunks; then each
+# client reads its response, which must be the body a client that read at once got.
+sub unread_clients
+{
+    my ($what, $paths, $bodies) = @_;
+    my $before = resident_kb($big->{pid});
+    my @sockets = map { IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $big->{port}) or die $! } @$paths;
+    print { $sockets[$_] } "GET $paths->[$_] HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" for 0 .. $#sockets;
+    is(scalar(grep { IO::Select->new($_)->can_read(30) } @sockets), scalar(@sockets), "$what: all are being answered");
+    usleep(300_000);
+    my $grown_mb = (resident_kb($big->{pid}) - $before) / 1024;
+    cmp_ok($grown_mb, '<', 48, "$what: the service holds a piece of each response (grew by " . int($grown_mb) . ' MB)');
+    my $same = 0;
+    for my $i (0 .. $#sockets) {
+        my $response = do { local $/; readline $sockets[$i] };
+        my ($head, $body) = split /\r\n\r\n/, $response, 2;
+        $same++ if $head =~ m{^HTTP/1.1 200 } && $body eq $bodies->[$i];
+        close $sockets[$i];
+    }
+    is($same, scalar(@sockets), "$what: then each reads what a client that read at once got");
 }
-is($same, 60, 'and each then reads the chunk one client gets');
-my %alone_body;
-for my $k (1 .. 12) {
-    my $res = $http->get("http://127.0.0.1:$big->{port}/v1/shape?table=crowd&where=id+%3E+$k&offset=-1");
-    $alone_body{$k} = $res->{content};
-}
-is(scalar(grep { length($alone_body{$_}) > $big_threshold - 4096 } 1 .. 12), 12, '12 shapes of their own, each first chunk of about 8 MB');
-$before = resident_kb($big->{pid});
-my %slow = map { ($_ => IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $big->{port}) || die $!) } 1 .. 12;
-print { $slow{$_} } "GET /v1/shape?table=crowd&where=id+%3E+$_&offset=-1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" for 1 .. 12;
-is(scalar(grep { IO::Select->new($_)->can_read(30) } values %slow), 12, 'all 12 are being answered');
-usleep(300_000);
-$grown_mb = (resident_kb($big->{pid}) - $before) / 1024;
-cmp_ok($grown_mb, '<', 48, 'the service holds a piece of each (grew by ' . int($grown_mb) . ' MB)');
-$same = 0;
-for my $k (1 .. 12) {
-    my $response = do { local $/; readline $slow{$k} };
-    my ($head, $body) = split /\r\n\r\n/, $response, 2;
-    $same++ if $head =~ m{^HTTP/1.1 200 } && $body eq $alone_body{$k};
-    close $slow{$k};
-}
-is($same, 12, 'and each then reads the chunk its shape\'s one client got');
+unread_clients('60 clients of one chunk', [ ($crowd_url) x 60 ], [ ($alone->{content}) x 60 ]);
+my @first_chunks = map { "/v1/shape?table=crowd&where=id+%3E+$_&offset=-1" } 1 .. 12;
+my @alone_bodies = map { $http->get("http://127.0.0.1:$big->{port}$_")->{content} } @first_chunks;
+is(scalar(grep { length($_) > $big_threshold - 4096 } @alone_bodies), 12, '12 shapes of their own, each first chunk of about 8 MB');
+unread_clients('12 clients of 12 shapes\' first chunks', \@first_chunks, \@alone_bodies);
 
 # The same for a catch-up: one transaction updates every row, and the 12 clients, each at the
 # end of its shape's snapshot, ask for what their shape's log gained (8 MB chunks of it) without
@@ -253,22 +243,9 @@ for my $k (1 .. 12) {    # until the update is in every shape's log
         usleep(100_000);
     }
 }
-my %read_at_once = map { ($_ => $http->get("http://127.0.0.1:$big->{port}" . $catch_up->($_))->{content}) } 1 .. 12;
-is(scalar(grep { length($read_at_once{$_}) > $big_threshold - 4096 } 1 .. 12), 12, 'each log gained a chunk of about 8 MB');
-$before = resident_kb($big->{pid});
-%slow = map { ($_ => IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $big->{port}) || die $!) } 1 .. 12;
-print { $slow{$_} } 'GET ' . $catch_up->($_) . " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" for 1 .. 12;
-is(scalar(grep { IO::Select->new($_)->can_read(30) } values %slow), 12, 'all 12 catch-ups are being answered');
-usleep(300_000);
-$grown_mb = (resident_kb($big->{pid}) - $before) / 1024;
-cmp_ok($grown_mb, '<', 48, 'the service holds a piece of each catch-up (grew by ' . int($grown_mb) . ' MB)');
-$same = 0;
-for my $k (1 .. 12) {
-    my $response = do { local $/; readline $slow{$k} };
-    my ($head, $body) = split /\r\n\r\n/, $response, 2;
-    $same++ if $head =~ m{^HTTP/1.1 200 } && $body eq $read_at_once{$k};
-    close $slow{$k};
-}
-is($same, 12, 'and each then reads what a client that reads at once got');
+my @catch_ups = map { $catch_up->($_) } 1 .. 12;
+my @read_at_once = map { $http->get("http://127.0.0.1:$big->{port}$_")->{content} } @catch_ups;
+is(scalar(grep { length($_) > $big_threshold - 4096 } @read_at_once), 12, 'each log gained a chunk of about 8 MB');
+unread_clients('12 clients catching up on 12 shapes', \@catch_ups, \@read_at_once);
 
 done_testing();
