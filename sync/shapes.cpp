@@ -579,7 +579,9 @@ Response Shapes::shape_response(const ShapePtr &shape, const ShapeRequest &reque
         std::string own;
         const std::string *read = &own;
         // Messages read from the file for this request alone are streamed from it, as snapshot
-        // chunks are: a client catching up slowly on a large transaction holds a piece of it.
+        // chunks are, past kStreamedLogBytes (smaller ones are read with the log's own
+        // descriptor, not a file opened per response): a client catching up slowly on a large
+        // transaction holds a piece of it.
         // Those of a wake batch are read once for all its requests, and an SSE stream reads its
         // body as a whole: both in memory.
         std::optional<ShapeLog::FileRange> range;
@@ -592,7 +594,10 @@ Response Shapes::shape_response(const ShapePtr &shape, const ShapeRequest &reque
             }
             read = &shared;
             last = shared_last;
-        } else if (request.live_sse || !(range = shape->log->file_range_after(request.offset, last))) {
+        } else if (request.live_sse || !(range = shape->log->file_range_after(request.offset, last)) ||
+                   range->end - range->begin <= kStreamedLogBytes) {
+            range.reset();
+            last = request.offset;
             own = shape->log->read_after(request.offset, last);
         }
         const std::string &messages = *read;

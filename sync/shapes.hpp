@@ -167,6 +167,8 @@ private:
     // The threads of the blocking SQL (shape creation, table names, subsets, drops), each job
     // on a connection of the pool, which keeps one per thread between jobs.
     static constexpr size_t kWorkers = 2;
+    // A catch-up read from a shape log's file past this size is streamed from it (shape_response).
+    static constexpr uint64_t kStreamedLogBytes = 64 * 1024;
     ConnectionPool connections_;
     boost::asio::thread_pool workers_;
     std::string shapes_dir_;
