@@ -309,13 +309,14 @@ std::pair<size_t, size_t> ShapeLog::entries_after(const LogOffset &offset) const
     return {lo, end};
 }
 
-std::optional<ShapeLog::FileRange> ShapeLog::file_range_after(const LogOffset &offset, LogOffset &last) const
+std::optional<ShapeLog::FileRange> ShapeLog::file_range_after(const LogOffset &offset, LogOffset &last,
+                                                              uint64_t min_bytes) const
 {
     auto [first, final] = entries_after(offset);
     if (first > final)
         return std::nullopt;
     uint64_t begin = entries_[first].position, end = entries_[final].position + entries_[final].length + 1;
-    if (begin >= recent_position_ && end <= recent_position_ + recent_.size())
+    if (end - begin <= min_bytes || (begin >= recent_position_ && end <= recent_position_ + recent_.size()))
         return std::nullopt;
     last = entries_[final].offset;
     return FileRange{begin, end};

@@ -98,12 +98,12 @@ public:
     // The response reached the log's end when last == last_offset().
     std::string read_after(const LogOffset &offset, LogOffset &last) const;
     // The same messages as the bytes [begin, end) of the file, newline-ended, when they are to be
-    // read from the file (not all in the recent tail); else nothing and last unchanged, for
-    // read_after. A response streams them (streamed_file_messages).
+    // read from the file (not all in the recent tail) and are more than min_bytes; else nothing
+    // and last unchanged, for read_after. A response streams them (streamed_file_messages).
     struct FileRange {
         uint64_t begin, end;
     };
-    std::optional<FileRange> file_range_after(const LogOffset &offset, LogOffset &last) const;
+    std::optional<FileRange> file_range_after(const LogOffset &offset, LogOffset &last, uint64_t min_bytes = 0) const;
     const std::string &path() const { return path_; }
     size_t size() const { return visible_; }
     uint64_t bytes() const { return end_; }  // the file's size, what was appended included

@@ -547,7 +547,7 @@ Response Shapes::shape_response(const ShapePtr &shape, const ShapeRequest &reque
         r.body = "[" + snapshot_end_message(shape->bounds) + "]";
         offset = shape->log->last_offset();
         r.set("cache-control", "public, max-age=604800, s-maxage=3600, stale-while-revalidate=2629746");
-    } else if (request.offset.before_all || (request.offset.tx == 0 && request.offset.op != LogOffset::kInf)) {
+    } else if (snapshot_chunk_request(shape, request)) {
         // The snapshot, one chunk per response: -1 is chunk 0, "0_k" asks for chunk k + 1; the
         // last chunk ends with snapshot-end at 0_inf (a snapshot of one chunk: -1 -> 0_inf).
         // While the shape is created, the chunks complete so far (early_chunk checked k): none
@@ -594,10 +594,7 @@ Response Shapes::shape_response(const ShapePtr &shape, const ShapeRequest &reque
             }
             read = &shared;
             last = shared_last;
-        } else if (request.live_sse || !(range = shape->log->file_range_after(request.offset, last)) ||
-                   range->end - range->begin <= kStreamedLogBytes) {
-            range.reset();
-            last = request.offset;
+        } else if (request.live_sse || !(range = shape->log->file_range_after(request.offset, last, kStreamedLogBytes))) {
             own = shape->log->read_after(request.offset, last);
         }
         const std::string &messages = *read;
