@@ -16,9 +16,11 @@
 //   PGBENCH        pgbench with the arguments to reach the bench database, as a JSON array
 //   SERVICE_PID    the service's process id (its resident memory is read from /proc)
 //   NATIVE_CLIENTS the built test/bench/sync_native_clients.cpp
+//   FANOUT_FLOOR   the built test/bench/sync_fanout_floor.cpp
 //   SERVICE_LOG    the service's log (JSON lines): the initial sync reads when it created a shape
 //   BENCH_QUICK    1: fewer writes and client counts, for a smoke run
-//   BENCH_CLIENTS  the latency part's clients, comma-separated (default native,lean,real)
+//   BENCH_CLIENTS  the latency part's clients, comma-separated (default
+//                  native,native-sse,lean,real; -sse: the same client live on server-sent events)
 //   BENCH_COUNTS   the latency part's numbers of clients, comma-separated (default 1,100,1000)
 //   BENCH_THROUGHPUT_CLIENT  the throughput part's clients: native (default) or lean
 //   RESULTS        file the markdown tables are written to
@@ -26,7 +28,7 @@
 const http = require('http');
 const fs = require('fs');
 const os = require('os');
-const { spawn } = require('child_process');
+const { spawn, spawnSync } = require('child_process');
 
 const SHAPE_URL = new URL(process.env.SHAPE_URL);
 const PSQL = JSON.parse(process.env.PSQL);
@@ -37,8 +39,9 @@ const SERVICE_LOG = process.env.SERVICE_LOG;
 const QUICK = process.env.BENCH_QUICK === '1';
 const RESULTS = process.env.RESULTS;
 const NATIVE_CLIENTS = process.env.NATIVE_CLIENTS;
+const FANOUT_FLOOR = process.env.FANOUT_FLOOR;
 const PARTS = (process.env.BENCH_PARTS || 'latency,throughput,initial,idle').split(',');
-const KINDS = (process.env.BENCH_CLIENTS || 'native,lean,real').split(',');
+const KINDS = (process.env.BENCH_CLIENTS || 'native,native-sse,lean,real').split(',');
 const TPUT_CLIENT = process.env.BENCH_THROUGHPUT_CLIENT || 'native';
 
 const now = () => Number(process.hrtime.bigint()) / 1e6;
@@ -235,12 +238,13 @@ class LeanClient {
 
 let electric;
 class RealClient {
-  constructor(params, onMessages) {
+  constructor(params, onMessages, sse) {
     electric = electric || require('@electric-sql/client');
     this.params = params;
     this.onMessages = onMessages;
     this.errors = 0;
     this.live = true;
+    this.sse = sse;
   }
   start() {
     return new Promise((resolve, reject) => {
@@ -249,6 +253,7 @@ class RealClient {
         url: SHAPE_URL.href,
         params: this.params,
         signal: this.abort.signal,
+        liveSse: this.sse,
         onError: (e) => {
           this.errors++;
           this.lastError = String(e && e.message);
@@ -282,7 +287,8 @@ class RealClient {
 // all of them; onMessages gets the rows' bodies with the time each response was parsed.
 
 class NativeClients {
-  constructor(shapes, onChange) {
+  constructor(shapes, onChange, sse) {
+    this.sse = sse;
     this.shapes = shapes;
     this.onChange = onChange;
     this.errors = 0;
@@ -291,7 +297,8 @@ class NativeClients {
     const file = `/tmp/bench_sync_native_${process.pid}.txt`;
     fs.writeFileSync(file, this.shapes.map((p) => shapeQuery(p).toString()).join('\n') + '\n');
     return new Promise((resolve, reject) => {
-      this.proc = spawn(NATIVE_CLIENTS, [SHAPE_URL.hostname, SHAPE_URL.port, SHAPE_URL.pathname, file],
+      const args = [SHAPE_URL.hostname, SHAPE_URL.port, SHAPE_URL.pathname, file].concat(this.sse ? ['sse'] : []);
+      this.proc = spawn(NATIVE_CLIENTS, args,
                         { stdio: ['pipe', 'pipe', 'inherit'] });
       let buffer = '';
       this.proc.stdout.setEncoding('utf8');
@@ -307,6 +314,8 @@ class NativeClients {
             resolve();
           } else if ((m = /^change (\d+) ([0-9.]+) (.*)$/.exec(line))) {
             this.onChange(Number(m[1]), m[3], Number(m[2]));
+          } else if ((m = /^bytes (\d+)$/.exec(line))) {
+            this.bytes = Number(m[1]);
           } else if ((m = /^error (\d+) (.*)$/.exec(line))) {
             this.errors++;
             this.lastError = m[2];
@@ -351,19 +360,20 @@ function goal(ok) {
 // up to date and their first live request is out.
 
 async function startClients(kind, shapes, onChange) {
-  if (kind === 'native') {
-    const all = new NativeClients(shapes, onChange);
+  const sse = kind.endsWith('-sse');
+  if (kind.startsWith('native')) {
+    const all = new NativeClients(shapes, onChange, sse);
     await all.start();
     await sleep(300 + shapes.length);  // every live request has reached the service
     return [all];
   }
-  const Client = kind === 'real' ? RealClient : LeanClient;
+  const Client = kind.startsWith('real') ? RealClient : LeanClient;
   const clients = shapes.map(
     (params, i) =>
       new Client(params, (messages, t, initial) => {
         if (initial) return;
         for (const m of messages) if (m.value && m.value.body) onChange(i, m.value.body, t);
-      }),
+      }, sse),
   );
   // A few at a time, as many browsers would arrive: the service creates new shapes on two
   // workers, and a thousand simultaneous creations only queue there.
@@ -423,7 +433,19 @@ async function latency(writer, kind, n, shared, writes) {
     errors: clients.reduce((a, c) => a + c.errors, 0) - errorsBefore,
     elapsed,
     cpuPerDelivery: (cpu * 1000) / Math.max(1, samples.length),
+    bytes: clients[0].bytes,
   };
+}
+
+// The floor of a shared shape's latency on this machine (test/bench/sync_fanout_floor.cpp): the
+// same number of deliveries of a message of the size the native clients received, sent by a
+// program that does nothing else, to the same kind of client. No server gets below it here.
+function fanoutFloor(n, writes, bytes, sse) {
+  const args = [String(n), String(writes), String(bytes)].concat(sse ? ['sse'] : []);
+  const run = spawnSync(FANOUT_FLOOR, args, { encoding: 'utf8' });
+  const f = run.stdout.trim().split(' ').map(Number);
+  if (run.status !== 0 || f.length !== 5) throw new Error(`sync_fanout_floor failed: ${run.stderr}`);
+  return { p50: f[0], p99: f[1], max: f[2], samples: f[3], expected: n * writes, cpuPerDelivery: f[4], errors: 0 };
 }
 
 // What a page fault costs on this machine, in µs: a fresh 64 MB buffer filled twice, the first
@@ -500,12 +522,19 @@ async function latencyPart(writer, counts) {
     for (const n of counts) {
       for (const shared of [false, true]) {
         if (n === 1 && shared) continue;
-        const writes = shared ? (QUICK ? 5 : n >= 1000 ? (kind === 'real' ? 10 : 20) : 50) : QUICK ? 50 : 300;
+        const writes = shared ? (QUICK ? 5 : n >= 1000 ? (kind.startsWith('real') ? 10 : 20) : 50) : QUICK ? 50 : 300;
         const r = await latency(writer, kind, n, shared, writes);
         latencyResults[`${kind}/${n}/${shared}`] = r;
         const g = n >= 1000 ? goal(r.p50 <= 5 && r.p99 <= 25) : '';
         say(`| ${kind} | ${int(n)} | ${shared ? 'one shared' : 'distinct'} | ${writes} | ${int(r.samples)}/${int(r.expected)} | ` +
             `${ms(r.p50)} | ${ms(r.p99)} | ${ms(r.max)} | ${int(r.cpuPerDelivery)} | ${r.errors} | ${g} |`);
+        if (shared && kind.startsWith('native') && r.bytes) {
+          const f = fanoutFloor(n, writes, r.bytes, kind.endsWith('-sse'));
+          // Not the service's figure: whether the goal is within this machine's reach at all.
+          const fg = n >= 1000 ? (f.p50 <= 5 && f.p99 <= 25 ? 'within reach' : 'out of reach on this machine') : '';
+          say(`| floor of ${kind}: ${int(r.bytes)} bytes each, no server | ${int(n)} | one shared | ${writes} | ` +
+              `${int(f.samples)}/${int(f.expected)} | ${ms(f.p50)} | ${ms(f.p99)} | ${ms(f.max)} | ${int(f.cpuPerDelivery)} (the sender's) | 0 | ${fg} |`);
+        }
         await sleep(500);
       }
     }

@@ -8,8 +8,11 @@
 // cursor; every body parsed as JSON), with all its sockets on one epoll loop, so that per
 // response it costs a few microseconds and the figure is the service's.
 //
-//   sync_native_clients HOST PORT PATH QUERIES_FILE
+//   sync_native_clients HOST PORT PATH QUERIES_FILE [sse]
 //
+// With sse, the live requests are Electric's server-sent events (live_sse=true, as ShapeStream
+// with liveSse: true asks): one response per client that stays open, each change a `data:`
+// frame of its chunked body, so a change costs a client one read and no new request.
 // QUERIES_FILE holds one client per line: its shape's query string (table, where, params),
 // URL-encoded. Output on stdout, one line each:
 //   ready                          every client is up to date and its first live request is out
@@ -17,6 +20,8 @@
 //                                  <ms> is CLOCK_MONOTONIC in milliseconds when its response was
 //                                  parsed (Node's process.hrtime is the same clock)
 //   error <client> <what>          a failed request (the client starts again after 100 ms)
+//   bytes <n>                      the size of the first live response (SSE: chunk) carrying a
+//                                  row, for the floor it is compared with (sync_fanout_floor.cpp)
 // It runs until its standard input is closed.
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -73,12 +78,26 @@ struct Client {
     size_t sent = 0;
     bool waiting_writable = false;  // EPOLLOUT asked for: connecting, or the socket was full
     std::string in;             // bytes of the response received so far
+    bool streaming = false;     // an SSE response's headers are read: in holds its chunked body
+    std::string events;         // SSE: the stream's text not yet split into events
+    std::string last_seen_lsn;  // SSE: global_last_seen_lsn of the latest up-to-date
     double retry_at = 0;        // after an error: when to start again
 };
 
 sockaddr_in server{};
 std::string host_header, path;
 int epfd;
+bool sse = false;
+bool sized = false;        // "bytes" written
+bool changes_seen = false;  // a "change" written
+
+void note_size(size_t bytes)
+{
+    if (!sized && changes_seen) {
+        sized = true;
+        out += "bytes " + std::to_string(bytes) + "\n";
+    }
+}
 
 void fail(Client &c, const std::string &what)
 {
@@ -156,10 +175,15 @@ void send_request(Client &c)
         target += "&live=true";
         if (!c.cursor.empty())
             target += "&cursor=" + c.cursor;
+        if (sse)
+            target += "&experimental_live_sse=true&live_sse=true";
     }
-    c.request = "GET " + target + " HTTP/1.1\r\nHost: " + host_header + "\r\n\r\n";
+    c.request = "GET " + target + " HTTP/1.1\r\nHost: " + host_header + "\r\n" +
+                (c.live && sse ? "Accept: text/event-stream\r\n" : "") + "\r\n";
     c.sent = 0;
     c.in.clear();
+    c.streaming = false;
+    c.events.clear();
     if (!connecting)  // else EPOLLOUT says when the connection is up
         write_request(c);
 }
@@ -182,6 +206,26 @@ std::string header(const std::string &head, const char *name)
         at = end;
     }
     return "";
+}
+
+// One message of a response or of an SSE stream; returns whether it is an up-to-date.
+bool on_message(Client &c, const nlohmann::json &m, double parsed_at)
+{
+    bool up_to_date = false;
+    auto headers = m.find("headers");
+    if (headers != m.end() && headers->value("control", "") == "up-to-date")
+        up_to_date = true;
+    auto value = m.find("value");
+    if (c.live && value != m.end() && value->is_object()) {
+        auto b = value->find("body");
+        if (b != value->end() && b->is_string()) {
+            char at[32];
+            std::snprintf(at, sizeof at, "%.3f", parsed_at);
+            out += "change " + std::to_string(c.index) + " " + at + " " + b->get<std::string>() + "\n";
+            changes_seen = true;
+        }
+    }
+    return up_to_date;
 }
 
 // A whole response is in c.in: act on it. Returns false when the connection was failed.
@@ -212,23 +256,62 @@ bool on_response(Client &c, const std::string &head, const std::string &body)
     if (!cursor.empty())
         c.cursor = cursor;
     bool up_to_date = false;
-    for (const auto &m : messages) {
-        auto headers = m.find("headers");
-        if (headers != m.end() && headers->value("control", "") == "up-to-date")
-            up_to_date = true;
-        auto value = m.find("value");
-        if (c.live && value != m.end() && value->is_object()) {
-            auto b = value->find("body");
-            if (b != value->end() && b->is_string()) {
-                char at[32];
-                std::snprintf(at, sizeof at, "%.3f", parsed_at);
-                out += "change " + std::to_string(c.index) + " " + at + " " + b->get<std::string>() + "\n";
-            }
-        }
-    }
+    for (const auto &m : messages)
+        up_to_date |= on_message(c, m, parsed_at);
     if (up_to_date)
         c.live = true;
     return true;
+}
+
+// The SSE stream's chunks in c.in: their text goes to c.events, whose complete events (blank
+// line ended, one `data:` line each) are parsed one by one. The last chunk ends the stream:
+// the next one starts from the offset of its latest up-to-date, as ShapeStream does.
+void on_stream(Client &c)
+{
+    size_t at = 0;
+    size_t chunk_bytes = 0;
+    for (;;) {
+        size_t line_end = c.in.find("\r\n", at);
+        if (line_end == std::string::npos)
+            break;
+        size_t size = std::strtoull(c.in.c_str() + at, nullptr, 16);
+        if (size == 0) {
+            if (!c.last_seen_lsn.empty())
+                c.offset = c.last_seen_lsn + "_0";
+            ::close(c.fd);
+            c.fd = -1;
+            send_request(c);
+            return;
+        }
+        if (c.in.size() < line_end + 2 + size + 2)
+            break;
+        c.events.append(c.in, line_end + 2, size);
+        chunk_bytes = line_end + 2 + size + 2 - at;
+        at = line_end + 2 + size + 2;
+    }
+    c.in.erase(0, at);
+    size_t start = 0;
+    for (size_t end; (end = c.events.find("\n\n", start)) != std::string::npos; start = end + 2) {
+        if (c.events.compare(start, 6, "data: ") != 0)
+            continue;  // a keep-alive comment
+        nlohmann::json message;
+        double parsed_at;
+        try {
+            message = nlohmann::json::parse(c.events.begin() + static_cast<long>(start) + 6,
+                                            c.events.begin() + static_cast<long>(end));
+            parsed_at = monotonic_ms();
+        } catch (const std::exception &e) {
+            fail(c, std::string("event: ") + e.what());
+            return;
+        }
+        if (on_message(c, message, parsed_at)) {
+            const auto &lsn = message["headers"]["global_last_seen_lsn"];
+            if (lsn.is_string())
+                c.last_seen_lsn = lsn.get<std::string>();
+        }
+    }
+    c.events.erase(0, start);
+    note_size(chunk_bytes);
 }
 
 // Reads what the socket has; on a whole response acts on it and sends the next request.
@@ -254,10 +337,24 @@ void on_readable(Client &c)
         fail(c, std::string("read: ") + std::strerror(errno));
         return;
     }
+    if (c.streaming) {
+        on_stream(c);
+        return;
+    }
     size_t end = c.in.find("\r\n\r\n");
     if (end == std::string::npos)
         return;
     std::string head = c.in.substr(0, end);
+    if (c.live && sse && std::atoi(head.c_str() + 9) == 200) {
+        c.handle = header(head, "electric-handle");
+        std::string cursor = header(head, "electric-cursor");
+        if (!cursor.empty())
+            c.cursor = cursor;
+        c.streaming = true;
+        c.in.erase(0, end + 4);
+        on_stream(c);
+        return;
+    }
     std::string length = header(head, "content-length");
     if (length.empty()) {
         fail(c, "no content-length");
@@ -270,8 +367,11 @@ void on_readable(Client &c)
         fail(c, "bytes after the response");
         return;
     }
-    if (on_response(c, head, c.in.substr(end + 4)))
+    if (on_response(c, head, c.in.substr(end + 4))) {
+        if (c.live)
+            note_size(need);
         send_request(c);
+    }
 }
 
 void on_writable(Client &c) { write_request(c); }
@@ -280,10 +380,11 @@ void on_writable(Client &c) { write_request(c); }
 
 int main(int argc, char **argv)
 {
-    if (argc != 5) {
-        std::fprintf(stderr, "usage: %s HOST PORT PATH QUERIES_FILE\n", argv[0]);
+    if (argc != 5 && !(argc == 6 && std::strcmp(argv[5], "sse") == 0)) {
+        std::fprintf(stderr, "usage: %s HOST PORT PATH QUERIES_FILE [sse]\n", argv[0]);
         return 2;
     }
+    sse = argc == 6;
     server.sin_family = AF_INET;
     server.sin_port = htons(static_cast<uint16_t>(std::atoi(argv[2])));
     if (::inet_pton(AF_INET, argv[1], &server.sin_addr) != 1) {
