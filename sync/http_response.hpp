@@ -41,6 +41,11 @@ struct Response {
     // After own(): the response whose body this one's is, instead of a copy (a snapshot chunk's
     // megabytes are not copied to change a header). Read a body through body_text().
     std::shared_ptr<const Response> body_source;
+    // The body as one chunk of server-sent events (sse_session.cpp), made by the first SSE
+    // stream that sends this response, for the others that share it: a change to a shape a
+    // thousand streams follow is framed once, not a thousand times. Only the event loop's
+    // thread touches it.
+    mutable std::shared_ptr<const std::string> sse_chunk;
 
     void set(std::string name, std::string value) { headers.emplace_back(std::move(name), std::move(value)); }
     const Response &content() const { return shared ? *shared : *this; }

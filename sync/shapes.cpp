@@ -450,8 +450,9 @@ void Shapes::serve(const ShapePtr &shape, const ShapeRequest &request, Responder
             respond(shared_chunk_response(shape, request));
             return;
         }
-        if (batch && request.live && !request.live_sse && !request.offset.before_all && !request.offset_now) {
-            auto key = std::make_tuple(request.offset.tx, request.offset.op, request.cursor);
+        if (batch && request.live && !request.offset.before_all && !request.offset_now) {
+            auto key = std::make_tuple(request.offset.tx, request.offset.op, request.live_sse,
+                                       request.live_sse ? std::string() : request.cursor);
             auto it = batch->responses.find(key);
             if (it == batch->responses.end())
                 it = batch->responses

@@ -131,7 +131,8 @@ private:
     // long-poll that its response depends on).
     struct WakeBatch {
         LogReads reads;
-        std::map<std::tuple<uint64_t, uint64_t, std::string>, std::shared_ptr<const Response>> responses;
+        // By offset, SSE or not, and cursor (none for SSE: a stream reads only its messages).
+        std::map<std::tuple<uint64_t, uint64_t, bool, std::string>, std::shared_ptr<const Response>> responses;
     };
     void serve(const ShapePtr &shape, const ShapeRequest &request, Responder respond, WakeBatch *batch = nullptr);
     // A subset snapshot of a ready shape (subset_snapshot.hpp), read on a worker.

@@ -117,13 +117,16 @@ private:
         request_.offset = *parsed;
         const std::string *has_data = header(r, "electric-has-data");
         if (has_data && *has_data == "true") {
-            auto frames = sse_data_frames(r.body_text());
-            if (!frames) {
-                log::error("unreadable response body for an SSE stream", "");
-                end();
-                return;
+            if (!r.sse_chunk) {
+                auto frames = sse_data_frames(r.body_text());
+                if (!frames) {
+                    log::error("unreadable response body for an SSE stream", "");
+                    end();
+                    return;
+                }
+                r.sse_chunk = std::make_shared<const std::string>(chunk(*frames));
             }
-            enqueue(chunk(*frames));
+            enqueue(r.sse_chunk);
         }
         // Else a long-poll that timed out: Electric sends nothing then, only keep-alives.
         if (!writing_)
@@ -177,7 +180,9 @@ private:
         });
     }
 
-    void enqueue(std::string bytes)
+    void enqueue(std::string bytes) { enqueue(std::make_shared<const std::string>(std::move(bytes))); }
+
+    void enqueue(std::shared_ptr<const std::string> bytes)
     {
         if (*closed_)
             return;
@@ -201,7 +206,7 @@ private:
         writing_ = true;
         last_write_ = std::chrono::steady_clock::now();
         stream_.expires_after(kWriteTimeout);
-        asio::async_write(stream_, asio::buffer(queue_.front()),
+        asio::async_write(stream_, asio::buffer(*queue_.front()),
                           [self = shared_from_this()](const boost::system::error_code &ec, size_t) {
                               if (ec) {
                                   self->close();
@@ -249,7 +254,7 @@ private:
     // Shared with its long-polls' Responders (client_gone).
     std::shared_ptr<bool> closed_ = std::make_shared<bool>(false);
     asio::steady_timer timeout_, keepalive_;
-    std::deque<std::string> queue_;
+    std::deque<std::shared_ptr<const std::string>> queue_;  // shared: a change's chunk is one for all
     std::array<char, 512> sink_{};
     std::chrono::steady_clock::time_point last_write_;
     bool writing_ = false, ending_ = false, poll_after_write_ = false;

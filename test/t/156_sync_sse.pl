@@ -165,6 +165,36 @@ is_deeply([ @$logged{qw(method path status shape_handle)} ], [ 'GET', '/v1/shape
     'status 200 and the shape\'s handle');
 cmp_ok($logged->{duration_ms} // 0, '>', 2000, 'with the stream\'s duration');
 
+# The streams and the long-polls that one change wakes at the same offset: the streams share one
+# framing of it, whatever their cursors, and neither kind gets the other's up-to-date (a stream
+# resumes from "<lsn>_0", a long-poll from the offset of its response).
+my $at = $http->get("$base?table=items&offset=now")->{headers}{'electric-offset'};
+my @streams = map { open_sse("table=items&handle=$handle&offset=$at&live=true$_&live_sse=true") } ('&cursor=1', '&cursor=2', '');
+ok(read_until($_, qr/\r\n\r\n/, 5), 'a stream at the shape\'s end is open') for @streams;
+my $poll = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $service->{port}) or die $!;
+print $poll "GET /v1/shape?table=items&handle=$handle&offset=$at&live=true HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
+usleep(300_000);  # every one of them is held
+$node->safe_psql('postgres', "INSERT INTO items VALUES (800004, 2, 'shared')");
+my @seen;
+for my $stream (@streams) {
+    ok(read_until($stream, qr/"up-to-date"/, 5), 'the change reaches the stream');
+    push @seen, [ frames($stream->{raw}) ];
+    close $stream->{socket};
+}
+is_deeply($seen[$_], $seen[0], "stream $_ gets the same events") for 1 .. $#seen;
+is_deeply([ map { $_->{value} ? $_->{value}{id} : $_->{headers}{control} } @{ $seen[0] } ], [qw(800004 up-to-date)],
+    'a stream gets the change and an up-to-date');
+my $answer = do { local $/; <$poll> };
+my ($poll_head, $poll_body) = split /\r\n\r\n/, $answer, 2;
+like($poll_head, qr{^HTTP/1\.1 200 }, 'the long-poll is answered');
+my @polled = @{ decode_json($poll_body) };
+is_deeply($polled[0], $seen[0][0], 'with the same change');
+my $caught_up = decode_json($http->get("$base?table=items&handle=$handle&offset=$at")->{content});
+is($polled[-1]{headers}{global_last_seen_lsn}, $caught_up->[-1]{headers}{global_last_seen_lsn},
+    'and a long-poll\'s up-to-date, as a catch-up from the same offset gets');
+isnt($seen[0][-1]{headers}{global_last_seen_lsn}, $polled[-1]{headers}{global_last_seen_lsn},
+    'which is not the streams\' resume position');
+
 # A rotation ends the stream at once; the next request with the handle gets the 409.
 my $now = $http->get("$base?table=items&offset=now");
 $c = open_sse("table=items&handle=$handle&offset=$now->{headers}{'electric-offset'}&live=true&live_sse=true");
