@@ -300,21 +300,19 @@ private:
     // once, logged with status 499 (nginx's "client closed request"), its place among the
     // concurrent requests freed, and the shapes skip it (Responder::client_gone) instead of
     // answering it at the next change or at its timeout.
+    // A peek, not a wait for readability: Asio re-arms the descriptor in epoll (one epoll_ctl)
+    // for every wait, while a read joins the registration the socket has; a change to a shape
+    // a thousand clients follow starts a thousand of these.
     void watch_client()
     {
-        stream_.socket().async_wait(
-            tcp::socket::wait_read, [self = shared_from_this(), gone = client_gone_](beast::error_code ec) {
-                if (ec || *gone || self->client_gone_ != gone || self->answered_)
-                    return;  // answered meanwhile: a later request has a wait of its own
-                char byte;
-                ssize_t n = ::recv(self->stream_.socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-                if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
-                    self->watch_client();
-                    return;
-                }
-                if (n > 0)
+        stream_.socket().async_receive(
+            asio::buffer(&peeked_, 1), tcp::socket::message_peek,
+            [self = shared_from_this(), gone = client_gone_](beast::error_code ec, size_t n) {
+                if (ec == asio::error::operation_aborted || *gone || self->client_gone_ != gone || self->answered_)
+                    return;  // answered meanwhile: a later request has a watch of its own
+                if (!ec && n > 0)
                     return;  // the next request, sent before this one's answer: read after it
-                *gone = true;
+                *gone = true;  // the end of the stream, or a reset
                 self->finished(499, 0);
                 self->close();
             });
@@ -482,6 +480,7 @@ private:
     bool live_ = false;
     bool answered_ = false;  // the request being handled has its response (send)
     std::shared_ptr<bool> client_gone_;  // the request's Responder flag (watch_client)
+    char peeked_ = 0;  // watch_client's peek lands here, and stays in the socket
     RequestRecord record_;
     std::shared_ptr<void> admission_;  // this request's place among the concurrent ones
     const Config &config_;

@@ -102,11 +102,13 @@ is_deeply(\@framed,
     'HEAD: the length a GET carries, no body; 304: neither; then the body, and Connection: close');
 is($bytes, '', 'nothing after the last response: the service closed the connection');
 
-# Junk on sockets while a long-poll is held on another.
+# Junk on sockets while a long-poll is held on another, with a request sent behind it on its
+# connection (which the held request's watch for a closed connection must leave to be read).
 $res = $http->get("$url&offset=0_inf&handle=$handle");
 my $end = $res->{headers}{'electric-offset'};
 my $poll = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $service->{port}) or die $!;
-print $poll "GET /v1/shape?table=items&offset=$end&handle=$handle&live=true HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+print $poll "GET /v1/shape?table=items&offset=$end&handle=$handle&live=true HTTP/1.1\r\nHost: x\r\n\r\n";
+print $poll "GET /v1/shape?table=items&offset=$end&handle=$handle HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
 ok(!IO::Select->new($poll)->can_read(1), 'a long-poll is held');
 
 sub junk
@@ -140,5 +142,9 @@ while (IO::Select->new($poll)->can_read(10)) {
     $answer .= $buf;
 }
 like($answer, qr{^HTTP/1\.1 200 OK\r\n.*"value":\{"grp":"1","id":"102","val":"c"\}}s, 'the held long-poll gets the change');
+my @answers = split /(?=HTTP\/1\.1 \d{3} )/, $answer;
+is(scalar(@answers), 2, 'then the request sent behind it is answered, and the connection closed');
+like($answers[1] // '', qr{^HTTP/1\.1 200 OK\r\n.*\r\nconnection: close\r\n.*"value":\{"grp":"1","id":"102","val":"c"\}}si,
+    'the same change again: it read the whole request');
 ok($service->{handle}->pumpable, 'the service is still running');
 done_testing();
